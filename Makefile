@@ -22,8 +22,8 @@ export NNODES NODE_RANK MASTER_ADDR MASTER_PORT PYTHON
 ROOT        := $(CURDIR)
 VENV        := $(ROOT)/.venv
 SUBPROJECTS := lipsformer disco_clip ascend_diffusion dab_detr mfd_gfl textvqa_t5 table_master graphnorm hamming_ocr
-# Subprojects appear as their issues land; only folders with a pyproject.toml get targets.
-PRESENT     := $(foreach s,$(SUBPROJECTS),$(if $(wildcard $(s)/pyproject.toml),$(s)))
+# Subprojects appear as their issues land; folders with pyproject.toml + requirements.txt get targets.
+PRESENT     := $(foreach s,$(SUBPROJECTS),$(if $(wildcard $(s)/pyproject.toml),$(if $(wildcard $(s)/requirements.txt),$(s))))
 
 # Processes per node when GPUS is not given: DisCo-CLIP's embedded run is distributed by design.
 DEFAULT_GPUS_disco_clip := 2
@@ -58,19 +58,20 @@ $(foreach s,$(PRESENT),$(eval $(call SUBPROJECT_RULES,$(s))))
 
 .PHONY: help env test test-tools lint clean
 help: ## list the targets
-	@echo "usage: make <target> [CONFIG=path] [CHECKPOINT=path] [ARGS='...'] [GPUS=n] [NNODES=n NODE_RANK=i MASTER_ADDR=host] [ISOLATED=1]"
+	@echo "usage: make <target> [CONFIG=path] [CHECKPOINT=path] [ARGS='...'] [GPUS=n]"
+	@echo "                     [NNODES=n NODE_RANK=i MASTER_ADDR=host MASTER_PORT=p] [ISOLATED=1]"
 	@echo
-	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## (.*)/  \1|\2/' | column -t -s '|'
+	@{ grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## (.*)/\1|\2/'; \
+	   echo "env-<name>|build the environment: shared .venv/, or <name>/.venv/ with ISOLATED=1"; \
+	   echo "train-<name>|train; no arguments: quick config on the embedded default dataset"; \
+	   echo "eval-<name>|evaluate CHECKPOINT= (CONFIG= as in training)"; \
+	   echo "test-<name>|run the subproject's pytest suite"; \
+	   echo "reproduce-<name>|CPU-scale reproduction of the paper's claims, tables into its README"; \
+	   echo "bench-<name>|benchmark against the named baseline, printed as ratios"; \
+	 } | awk -F'|' '{ printf "  %-18s %s\n", $$1, $$2 }'
 	@echo
-	@echo "  env-<name>|build the environment: shared .venv/, or <name>/.venv/ with ISOLATED=1" | column -t -s '|'
-	@echo "  train-<name>|train on the embedded default dataset (CONFIG= picks another config)" | column -t -s '|'
-	@echo "  eval-<name>|evaluate CHECKPOINT= (CONFIG= as in training)" | column -t -s '|'
-	@echo "  test-<name>|run the subproject's pytest suite" | column -t -s '|'
-	@echo "  reproduce-<name>|run the CPU-scale reproduction of the paper's claims" | column -t -s '|'
-	@echo "  bench-<name>|benchmark against the named baseline, printed as ratios" | column -t -s '|'
-	@echo
-	@echo "  <name> is one of: $(foreach s,$(PRESENT),$(s)$(if $(findstring _,$(s)), ($(subst _,,$(s))))) "
-	@echo "  not landed yet:   $(filter-out $(PRESENT),$(SUBPROJECTS))"
+	@echo "  <name>: $(foreach s,$(PRESENT),$(s)$(if $(findstring _,$(s)), ($(subst _,,$(s)))))"
+	@echo "  not landed yet: $(filter-out $(PRESENT),$(SUBPROJECTS))"
 
 env: ## build the shared .venv/ with every subproject and the tools' smoke-test stack
 	$(ROOT)/tools/make_env.sh $(VENV) tools $(ROOT)/tools/requirements.txt

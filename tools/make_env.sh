@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# Create or update a virtual environment from one or more requirements files.
+# Create or update a virtual environment from a requirements file.
 #
 # usage: tools/make_env.sh VENV STAMP_NAME REQUIREMENTS [EDITABLE_DIR]
+#
+# System packages a subproject needs (e.g. CJK fonts) are listed one per line in
+# EDITABLE_DIR/apt.txt (the Binder convention) and installed with apt-get when missing.
 #
 # Order matters: torch/torchvision first (mmcv compiles against them), then mmcv from the
 # wheel cache or a C++20 source build (tools/build_mmcv.sh), then the rest of the file, then
@@ -18,6 +21,7 @@ python=${PYTHON:-python3}
 
 inputs=("$req" "$here/make_env.sh" "$here/build_mmcv.sh")
 [ -n "$editable" ] && inputs+=("$editable/pyproject.toml")
+[ -n "$editable" ] && [ -f "$editable/apt.txt" ] && inputs+=("$editable/apt.txt")
 digest=$(cat "${inputs[@]}" | sha256sum | cut -c1-16)
 stamp="$venv/.stamps/$name"
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$digest" ] && [ -x "$venv/bin/python" ]; then
@@ -25,6 +29,16 @@ if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$digest" ] && [ -x "$venv/bin/pytho
 fi
 
 start=$(date +%s)
+if [ -n "$editable" ] && [ -f "$editable/apt.txt" ]; then
+  missing=()
+  for package in $(sed 's/#.*//' "$editable/apt.txt"); do
+    dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    sudo=$([ "$(id -u)" -eq 0 ] || echo sudo)
+    $sudo apt-get update -qq && $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  fi
+fi
 [ -x "$venv/bin/python" ] || "$python" -m venv "$venv"
 pip=("$venv/bin/python" -m pip install --quiet)
 

@@ -45,6 +45,7 @@ def main() -> None:
               "local_rank": int(os.environ.get("LOCAL_RANK", 0)), "x": x.tolist(), "y": y.tolist()}
     (args.out / f"rank{rank}.json").write_text(json.dumps(record))
     if dist.is_initialized():
+        dist.barrier()  # nobody tears down gloo's sockets while a peer still uses them
         dist.destroy_process_group()
 
 

@@ -52,9 +52,15 @@ bench-$(1):
 	$$(call run,$(1),tools/bench.py,$$(ARGS))
 test-$(1): env-$(1)
 	cd $(1) && $(call py_of,$(1)) -m pytest tests $$(ARGS)
-$(if $(findstring _,$(1)),$(foreach t,env train eval test reproduce bench,$(eval $(t)-$(subst _,,$(1)): $(t)-$(1))))
+endef
+FAMILIES := env train eval test reproduce bench
+# `train-dabdetr` runs `train-dab_detr`; the empty recipe stops make from looking for a pattern rule.
+define ALIAS_RULES
+.PHONY: $(foreach t,$(FAMILIES),$(t)-$(subst _,,$(1)))
+$(foreach t,$(FAMILIES),$(t)-$(subst _,,$(1))): %-$(subst _,,$(1)): %-$(1) ;
 endef
 $(foreach s,$(PRESENT),$(eval $(call SUBPROJECT_RULES,$(s))))
+$(foreach s,$(PRESENT),$(if $(findstring _,$(s)),$(eval $(call ALIAS_RULES,$(s)))))
 
 .PHONY: help env test test-tools lint clean
 help: ## list the targets
@@ -92,5 +98,8 @@ clean: ## remove work dirs, generated data and caches (keeps the venvs and the m
 	  \( -name __pycache__ -o -name .pytest_cache -o -name .ruff_cache -o -name work_dirs \) -type d -print0 \
 	  | xargs -0 rm -rf
 
-$(foreach t,env train eval test reproduce bench,$(t)-%):
-	@echo "no subproject '$*' here; landed: $(PRESENT)" >&2; exit 2
+define UNKNOWN_RULE
+$(1)-%:
+	@echo "no subproject '$$*' here; landed: $(strip $(PRESENT))" >&2; exit 2
+endef
+$(foreach t,$(FAMILIES),$(eval $(call UNKNOWN_RULE,$(t))))

@@ -94,16 +94,38 @@ def test_make_help_lists_every_target_family():
         assert target in out, f"`make help` does not mention {target.strip()}"
 
 
+ENTRYPOINTS = {"train": "tools/train.py", "eval": "tools/eval.py", "test": "-m pytest tests",
+               "reproduce": "tools/reproduce.py", "bench": "tools/bench.py", "env": None}
+
+
 @pytest.mark.parametrize("name", PRESENT)
 def test_make_targets_accept_folder_name_and_alias(name):
-    """`train-dab_detr` and `train-dabdetr` expand to the same commands (dry run)."""
-    for family in ["train", "eval", "test", "reproduce", "bench", "env"]:
+    """`train-dab_detr` and `train-dabdetr` expand to the same commands, and only their own."""
+    for family, entrypoint in ENTRYPOINTS.items():
         plain = make("-n", f"{family}-{name}", "CONFIG=c.py", "ARGS=--x")
         alias = make("-n", f"{family}-{name.replace('_', '')}", "CONFIG=c.py", "ARGS=--x")
-        assert plain == alias and plain.strip()
+        assert plain == alias
+        assert f"make_env.sh {ROOT / '.venv'} {name} " in plain  # environment first
+        ran = [e for e in ENTRYPOINTS.values() if e and e in plain]
+        assert ran == ([entrypoint] if entrypoint else []), f"{family}-{name} runs {ran}"
+
+
+def test_isolated_env_lives_in_the_subproject():
+    for name in PRESENT[:1]:
+        plain = make("-n", f"env-{name}", "ISOLATED=1")
+        assert f"make_env.sh {ROOT / name / '.venv'} {name} {ROOT / name / 'requirements.txt'}" in plain
 
 
 def test_unknown_subproject_is_an_error():
     proc = subprocess.run(["make", "-C", str(ROOT), "train-nosuchpaper"],
                           capture_output=True, text=True)
     assert proc.returncode != 0 and "no subproject 'nosuchpaper'" in proc.stderr
+
+
+def test_gpus_and_nodes_reach_the_launcher():
+    name = PRESENT[0] if PRESENT else pytest.skip("no subproject has landed")
+    plain = make("-n", f"train-{name}", "GPUS=4")
+    assert f"GPUS=4 {ROOT / 'tools' / 'launch.sh'}" in plain
+    launch = (ROOT / "tools" / "launch.sh").read_text()
+    for variable in ["NNODES", "NODE_RANK", "MASTER_ADDR", "MASTER_PORT"]:
+        assert variable in launch

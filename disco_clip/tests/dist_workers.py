@@ -4,50 +4,16 @@ from __future__ import annotations
 
 import torch
 import torch.distributed as dist
-from open_clip import ClipLoss
-
-from disco_clip import DisCoClipLoss
-
-VARIANTS = {  # name -> DisCoClipLoss kwargs
-    "paper": {"gradient_scale": "paper"},
-    "open_clip": {"gradient_scale": "open_clip"},
-    "paper_tiled": {"gradient_scale": "paper", "tile_size": 4},
-    "open_clip_tiled": {"gradient_scale": "open_clip", "tile_size": 4},
-}
-
+from disco_clip import DisCoClipLoss, equivalence
 
 def global_inputs(world_size: int, local_batch: int, dim: int = 8, seed: int = 0):
-    """The full-batch features and scale every rank slices its share from (float64)."""
-    g = torch.Generator().manual_seed(seed)
-    batch = world_size * local_batch
-    image = torch.nn.functional.normalize(torch.randn(batch, dim, generator=g, dtype=torch.float64),
-                                          dim=-1)
-    text = torch.nn.functional.normalize(torch.randn(batch, dim, generator=g, dtype=torch.float64),
-                                         dim=-1)
-    return image, text, torch.tensor(7.5, dtype=torch.float64)
-
-
-def _loss_and_grads(loss_fn, image, text, scale):
-    image = image.clone().requires_grad_()
-    text = text.clone().requires_grad_()
-    scale = scale.clone().requires_grad_()
-    loss = loss_fn(image, text, scale)
-    loss.backward()
-    return loss.detach(), image.grad, text.grad, scale.grad
+    return equivalence.global_inputs(world_size, local_batch, dim, seed)
 
 
 def loss_and_grads(rank: int, world_size: int, local_batch: int) -> dict:
-    """Each DisCo variant and open_clip's local loss on this rank's slice of the global batch."""
-    image, text, scale = global_inputs(world_size, local_batch)
-    rows = slice(rank * local_batch, (rank + 1) * local_batch)
-    out = {}
-    for name, kwargs in VARIANTS.items():
-        out[name] = _loss_and_grads(DisCoClipLoss(**kwargs), image[rows], text[rows], scale)
-    local = ClipLoss(local_loss=True, gather_with_grad=True, rank=rank, world_size=world_size)
-    out["open_clip_local"] = _loss_and_grads(local, image[rows], text[rows], scale)
-    naive = ClipLoss(rank=rank, world_size=world_size)
-    out["naive"] = _loss_and_grads(naive, image[rows], text[rows], scale)
-    # The error paths and the pitfall share this process group (one spawn is seconds).
+    """Every variant on this rank's slice, plus the error paths and the pitfall below (they
+    share this process group; one spawn costs seconds)."""
+    out = equivalence.rank_losses_and_grads(rank, world_size, local_batch)
     out["uneven_blockwise"] = uneven_batches(rank, world_size, None)
     out["uneven_tiled"] = uneven_batches(rank, world_size, 2)
     out["mismatched"] = mismatched_image_text(rank, world_size)
@@ -108,3 +74,18 @@ def local_rows_with_avg_gather(rank: int, world_size: int, local_batch: int):
         torch.nn.functional.cross_entropy(scale * txt @ all_img.T, labels)
     loss.backward()
     return img.grad, txt.grad
+
+
+def train_main(rank: int, world_size: int, argv: list[str]) -> dict:
+    """The real trainer entry point on this rank (the group is already up, as under torchrun)."""
+    from disco_clip.trainer import main
+
+    return main(argv + ["--launcher", "pytorch"])
+
+
+def loss_memory(rank: int, world_size: int, batch: int, dim: int) -> dict:
+    """Tracked peak bytes of one forward+backward for each method at global batch ``batch``."""
+    from disco_clip.benchmark import METHODS, measure_method
+
+    return {m: measure_method(m, rank, world_size, batch, dim, torch.device("cpu"),
+                              tile_size=64, rss=False).tensor_bytes for m in METHODS}

@@ -7,7 +7,7 @@ import pytest
 import torch
 from open_clip import ClipLoss
 
-from disco_clip import DisCoClipLoss, disco_gather
+from disco_clip import DisCoClipLoss, disco_gather, equivalence
 from disco_clip.spawn import run_in_process_group
 from disco_clip.tiled import RingTiledContrastiveLoss
 
@@ -16,14 +16,7 @@ TOL = {"rtol": 1e-10, "atol": 1e-12}
 
 
 def full_batch_reference(world_size: int):
-    """open_clip's single-process ClipLoss on the whole batch: value and gradients."""
-    image, text, scale = dist_workers.global_inputs(world_size, LOCAL_BATCH)
-    image.requires_grad_()
-    text.requires_grad_()
-    scale.requires_grad_()
-    loss = ClipLoss()(image, text, scale)
-    loss.backward()
-    return loss.detach(), image.grad, text.grad, scale.grad
+    return equivalence.full_batch_reference(world_size, LOCAL_BATCH)
 
 
 @pytest.fixture(scope="module", params=[2, 4], ids=lambda n: f"N{n}")
@@ -33,19 +26,12 @@ def distributed_run(request):
     return world_size, per_rank
 
 
-def _combine(per_rank, name):
-    """Mean loss and logit_scale grad over ranks (DDP's average); features concatenated."""
-    losses, images, texts, scales = zip(*(r[name] for r in per_rank))
-    return (torch.stack(losses).mean(), torch.cat(images), torch.cat(texts),
-            torch.stack(scales).mean())
-
-
 @pytest.mark.parametrize("variant", ["paper", "paper_tiled"])
 def test_paper_scale_equals_full_batch_loss(distributed_run, variant):
     """Paper scale: loss = CE_img + CE_txt, the gradient of exactly that full-batch loss."""
     world_size, per_rank = distributed_run
     ref_loss, ref_image, ref_text, ref_scale = full_batch_reference(world_size)
-    loss, image, text, scale = _combine(per_rank, variant)
+    loss, image, text, scale = equivalence.combine(per_rank, variant)
     torch.testing.assert_close(loss, 2 * ref_loss, **TOL)
     torch.testing.assert_close(image, 2 * ref_image, **TOL)
     torch.testing.assert_close(text, 2 * ref_text, **TOL)
@@ -60,11 +46,18 @@ def test_open_clip_scale_equals_clip_loss_local(distributed_run, variant):
     for rank in per_rank:
         for ours, theirs in zip(rank[variant], rank["open_clip_local"]):
             torch.testing.assert_close(ours, theirs, **TOL)
-    loss, image, text, scale = _combine(per_rank, variant)
+    loss, image, text, scale = equivalence.combine(per_rank, variant)
     torch.testing.assert_close(loss, ref_loss, **TOL)
     torch.testing.assert_close(image, world_size * ref_image, **TOL)  # N x the full-batch grad
     torch.testing.assert_close(text, world_size * ref_text, **TOL)
     torch.testing.assert_close(scale, ref_scale, **TOL)
+
+
+def test_max_abs_differences_helper_agrees(distributed_run):
+    world_size, per_rank = distributed_run
+    for name in ("paper", "open_clip_tiled", "open_clip_local", "naive"):
+        diffs = equivalence.max_abs_differences(per_rank, name, world_size, LOCAL_BATCH)
+        assert max(diffs.values()) < 1e-12, (name, diffs)
 
 
 def test_documented_factor_between_scales(distributed_run):

@@ -69,7 +69,9 @@ def build_parser(prog: str = "train.py") -> argparse.ArgumentParser:
                    help="auto: amp (fp16) on CUDA, fp32 on CPU")
     g.add_argument("--seed", type=int, default=0)
     g = p.add_argument_group("logging and checkpoints")
-    g.add_argument("--logs", default="work_dirs", help="root of the run folders")
+    # Not open_clip's "--logs": torchrun's parser would take it for an abbreviation of its own
+    # --logs-specs and refuse the command line.
+    g.add_argument("--work-dir", default="work_dirs", help="root of the run folders")
     g.add_argument("--name", default=None, help="run name (default: the config file stem)")
     g.add_argument("--save-frequency", type=int, default=1, help="epochs between checkpoints")
     g.add_argument("--resume", default=None, help="checkpoint path, or 'latest'")

@@ -152,11 +152,12 @@ class DisCoClipLoss(nn.Module):
         # from the local features would scale the row and column paths differently (wrong
         # gradient, not just a rescaled one).
         own = slice(rank * rows, (rank + 1) * rows)
-        logits_per_image = logit_scale * all_image[own] @ all_text.T  # (b, B)
-        logits_per_text = logit_scale * all_text[own] @ all_image.T  # (b, B)
-        if logit_bias is not None:
-            logits_per_image = logits_per_image + logit_bias
-            logits_per_text = logits_per_text + logit_bias
         labels = self._local_labels(rows, rank, image_features.device)
-        loss = F.cross_entropy(logits_per_image, labels) + F.cross_entropy(logits_per_text, labels)
+
+        def logits(local_rows, all_columns):  # (b, B); freed once cross_entropy has its softmax
+            out = logit_scale * local_rows @ all_columns.T
+            return out if logit_bias is None else out + logit_bias
+
+        loss = F.cross_entropy(logits(all_image[own], all_text), labels) + \
+            F.cross_entropy(logits(all_text[own], all_image), labels)
         return loss / 2 if halve else loss

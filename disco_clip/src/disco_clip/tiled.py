@@ -56,16 +56,17 @@ def _softmax_backward(rows: torch.Tensor, cols: torch.Tensor, scale: torch.Tenso
     ``d/dscale = weight * sum(p * rows @ cols.T)``.
     """
     grad_scale = torch.zeros((), dtype=lse.dtype, device=rows.device)
+    step = weight * scale
     for i in range(0, rows.shape[0], tile):
         row_tile = rows[i : i + tile]
         for j in range(0, cols.shape[0], tile):
             col_tile = cols[j : j + tile]
             dots = (row_tile @ col_tile.T).to(lse.dtype)
-            prob = torch.exp(dots * scale - lse[i : i + tile, None])
-            grad_scale += weight * (prob * dots).sum()
-            prob = (prob * (weight * scale)).to(rows.dtype)
-            grad_rows[i : i + tile] += prob @ col_tile
-            grad_cols[j : j + tile] += prob.T @ row_tile
+            prob = dots.mul(scale).sub_(lse[i : i + tile, None]).exp_()  # one t x t buffer
+            grad_scale += weight * torch.dot(prob.flatten(), dots.flatten())
+            prob = prob.to(rows.dtype)
+            grad_rows[i : i + tile] += (prob @ col_tile).mul_(step)
+            grad_cols[j : j + tile] += (prob.T @ row_tile).mul_(step)
     return grad_scale
 
 

@@ -143,7 +143,7 @@ def autocast_for(args, device: torch.device):
 
 def checkpoint_path(args, which: str | int) -> Path:
     name = "epoch_latest.pt" if which == "latest" else f"epoch_{which}.pt"
-    return Path(args.logs) / args.name / "checkpoints" / name
+    return Path(args.work_dir) / args.name / "checkpoints" / name
 
 
 def save_checkpoint(args, model, optimizer, scaler, epoch: int, step: int) -> None:
@@ -200,7 +200,7 @@ def format_metrics(metrics: dict[str, float]) -> str:
 
 
 def train(args: argparse.Namespace, env: DistEnv) -> dict[str, float]:
-    run_dir = Path(args.logs) / args.name
+    run_dir = Path(args.work_dir) / args.name
     if env.is_main:
         run_dir.mkdir(parents=True, exist_ok=True)
     barrier(env)

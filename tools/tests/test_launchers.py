@@ -58,7 +58,7 @@ def assert_ranks_agree(ranks: list[dict], world: int) -> None:
     assert all(r["rank_sum"] == sum(range(world)) for r in ranks)
     reference = expected_weights(ranks)
     for r in ranks:
-        for got, want in zip(r["weights"], reference):
+        for got, want in zip(r["weights"], reference, strict=True):
             assert torch.allclose(torch.tensor(got), torch.tensor(want), atol=1e-6)
 
 

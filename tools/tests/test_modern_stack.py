@@ -15,7 +15,8 @@ def step_and_check(model: torch.nn.Module, loss: torch.Tensor) -> None:
     loss.backward()
     torch.optim.SGD([p for p in model.parameters() if p.requires_grad], lr=1e-2).step()
     after = [p.detach() for p in model.parameters() if p.requires_grad]
-    assert any(not torch.equal(a, b) for a, b in zip(before, after)), "no parameter changed"
+    moved = [not torch.equal(a, b) for a, b in zip(before, after, strict=True)]
+    assert any(moved), "no parameter changed"
 
 
 def test_pyg_gcn_step():

@@ -98,8 +98,8 @@ def test_mmdet_detector_loss_backward_predict(config):
 
 
 def test_mmocr_master_recogniser_loss():
-    from mmocr.structures import TextRecogDataSample
     from mmengine.structures import LabelData
+    from mmocr.structures import TextRecogDataSample
 
     torch.manual_seed(0)
     model = build_from_scope("mmocr::textrecog/master/master_resnet31_12e_st_mj_sa.py")

@@ -59,7 +59,7 @@ def test_subproject_requirements_pin_torch_exactly(name):
     assert pins.get("torch") == "==2.14.1" and pins.get("torchvision") == "==0.29.1"
     for package, spec in pins.items():
         if package != "setuptools":
-            assert spec.startswith("=="), f"{name}/requirements.txt: {package} is not pinned exactly"
+            assert spec.startswith("=="), f"{name}/requirements.txt: {package} is not pinned"
 
 
 @pytest.mark.parametrize("name", PRESENT)
@@ -113,7 +113,8 @@ def test_make_targets_accept_folder_name_and_alias(name):
 def test_isolated_env_lives_in_the_subproject():
     for name in PRESENT[:1]:
         plain = make("-n", f"env-{name}", "ISOLATED=1")
-        assert f"make_env.sh {ROOT / name / '.venv'} {name} {ROOT / name / 'requirements.txt'}" in plain
+        venv, requirements = ROOT / name / ".venv", ROOT / name / "requirements.txt"
+        assert f"make_env.sh {venv} {name} {requirements}" in plain
 
 
 def test_unknown_subproject_is_an_error():

@@ -1,0 +1,1 @@
+"""Training engine: config, trainer, evaluation."""

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import torch
 import torch.distributed as dist
+
 from disco_clip import DisCoClipLoss, equivalence
+
 
 def global_inputs(world_size: int, local_batch: int, dim: int = 8, seed: int = 0):
     return equivalence.global_inputs(world_size, local_batch, dim, seed)

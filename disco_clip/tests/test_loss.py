@@ -1,4 +1,4 @@
-"""DisCo loss equals the single-process full-batch loss (float64, spawned gloo groups of 2 and 4)."""
+"""DisCo loss equals the single-process full-batch loss (float64, gloo groups of 2 and 4)."""
 
 from __future__ import annotations
 
@@ -44,7 +44,7 @@ def test_open_clip_scale_equals_clip_loss_local(distributed_run, variant):
     world_size, per_rank = distributed_run
     ref_loss, ref_image, ref_text, ref_scale = full_batch_reference(world_size)
     for rank in per_rank:
-        for ours, theirs in zip(rank[variant], rank["open_clip_local"]):
+        for ours, theirs in zip(rank[variant], rank["open_clip_local"], strict=True):
             torch.testing.assert_close(ours, theirs, **TOL)
     loss, image, text, scale = equivalence.combine(per_rank, variant)
     torch.testing.assert_close(loss, ref_loss, **TOL)

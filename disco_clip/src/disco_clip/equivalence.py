@@ -72,7 +72,7 @@ def full_batch_reference(world_size: int, local_batch: int, dim: int = 8):
 
 def combine(per_rank: list[dict], name: str):
     """Rank-mean loss and logit_scale grad (what DDP averages); features concatenated."""
-    losses, images, texts, scales = zip(*(r[name] for r in per_rank))
+    losses, images, texts, scales = zip(*(r[name] for r in per_rank), strict=True)
     return (torch.stack(losses).mean(), torch.cat(images), torch.cat(texts),
             torch.stack(scales).mean())
 
@@ -97,4 +97,5 @@ def max_abs_differences(per_rank: list[dict], name: str, world_size: int, local_
     keys = ("loss", "grad_image", "grad_text", "grad_logit_scale")
     scale_of = {"loss": factors[0], "grad_image": factors[1], "grad_text": factors[1],
                 "grad_logit_scale": factors[2]}
-    return {k: (o - scale_of[k] * r).abs().max().item() for k, o, r in zip(keys, ours, ref)}
+    return {k: (o - scale_of[k] * r).abs().max().item()
+            for k, o, r in zip(keys, ours, ref, strict=True)}

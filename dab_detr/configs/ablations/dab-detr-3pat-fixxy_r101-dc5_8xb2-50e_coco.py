@@ -1,0 +1,6 @@
+# Run card -- Table 8 "fixed x,y" for DAB-DETR-DC5-R101* (learned x,y: 46.6).
+#   make train-dabdetr CONFIG=configs/ablations/dab-detr-3pat-fixxy_r101-dc5_8xb2-50e_coco.py GPUS=8
+# Paper hardware: A100s, total batch 16. Expected COCO val2017 box AP: 46.7.
+_base_ = '../dab-detr-3pat_r101-dc5_8xb2-50e_coco.py'
+# anchor x, y ~ U(0, 1) once, then frozen (a buffer: no gradient, no weight decay)
+model = dict(random_refpoints_xy=True)

@@ -14,10 +14,24 @@ torch.set_num_threads(min(2, os.cpu_count() or 1))
 
 # The smallest Swin/CSwin shapes that keep two stages, windows and heads: used wherever a test
 # needs many models or many forward passes.
-MICRO_SWIN = dict(img_size=16, patch_size=2, embed_dim=16, depths=(2, 2), num_heads=(2, 4),
-                  window_size=4, num_classes=5)
-MICRO_CSWIN = dict(img_size=16, patch_size=2, embed_dim=16, depths=(1, 2), split_size=(2, 4),
-                   num_heads=(2, 4), num_classes=5)
+MICRO_SWIN = dict(
+    img_size=16,
+    patch_size=2,
+    embed_dim=16,
+    depths=(2, 2),
+    num_heads=(2, 4),
+    window_size=4,
+    num_classes=5,
+)
+MICRO_CSWIN = dict(
+    img_size=16,
+    patch_size=2,
+    embed_dim=16,
+    depths=(1, 2),
+    split_size=(2, 4),
+    num_heads=(2, 4),
+    num_classes=5,
+)
 
 
 @pytest.fixture(scope="session")

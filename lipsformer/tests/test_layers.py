@@ -31,7 +31,7 @@ def test_centernorm_output_has_zero_mean_per_token():
 
 
 def test_centernorm_lipschitz_constant_matches_formula():
-    """Lip(CN) = D/(D-1) * max|gamma|, checked against the spectral norm of its constant Jacobian."""
+    """Lip(CN) = D/(D-1) * max|gamma|, against the spectral norm of its (constant) Jacobian."""
     torch.manual_seed(0)
     dim = 16
     norm = CenterNorm(dim)
@@ -54,8 +54,9 @@ def test_centernorm_lipschitz_constant_matches_formula():
         torch.testing.assert_close(norm(3 * x) - norm.bias, 3 * (norm(x) - norm.bias))
 
 
-@pytest.mark.parametrize("name,kwargs", [("lipsformer_swin_tiny", MICRO_SWIN),
-                                         ("lipsformer_cswin_tiny", MICRO_CSWIN)])
+@pytest.mark.parametrize(
+    "name,kwargs", [("lipsformer_swin_tiny", MICRO_SWIN), ("lipsformer_cswin_tiny", MICRO_CSWIN)]
+)
 def test_spectral_init_gives_every_weight_unit_spectral_norm(name, kwargs):
     torch.manual_seed(0)
     model = timm.create_model(name, **kwargs)
@@ -72,8 +73,9 @@ def test_xavier_init_is_the_same_draw_without_rescaling():
     torch.manual_seed(1)
     init_weights_(lin_b, "spectral")
     ratio = lin_a.weight / lin_b.weight
-    torch.testing.assert_close(ratio, torch.full_like(ratio, spectral_norm_of(lin_a.weight).item()),
-                               rtol=1e-4, atol=0)
+    torch.testing.assert_close(
+        ratio, torch.full_like(ratio, spectral_norm_of(lin_a.weight).item()), rtol=1e-4, atol=0
+    )
     assert spectral_norm_of(lin_a.weight).item() > 1.2  # Xavier alone is not spectrally normalised
     with pytest.raises(ValueError, match="weight_init"):
         init_weights_(lin_a, "orthogonal")
@@ -91,8 +93,9 @@ def test_cosine_attention_is_invariant_to_q_and_k_scaling(fused):
     q, k, v = _qkv()
     scale_q = torch.rand(2, 3, 9, 1) * 50 + 0.1  # a positive scale per query token
     scale_k = torch.rand(2, 3, 9, 1) * 50 + 0.1
-    torch.testing.assert_close(kernel(q * scale_q, k * scale_k, v, None), kernel(q, k, v, None),
-                               atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(
+        kernel(q * scale_q, k * scale_k, v, None), kernel(q, k, v, None), atol=1e-5, rtol=1e-5
+    )
 
 
 def test_dot_product_attention_is_not_scale_invariant():
@@ -135,8 +138,10 @@ def test_residual_scale_init_and_model_alpha_defaults():
 
 def test_explicit_attention_path_matches_fused():
     torch.manual_seed(0)
-    for name, kwargs in (("lipsformer_swin_tiny", dict(MICRO_SWIN, shift=True)),
-                         ("lipsformer_cswin_tiny", MICRO_CSWIN)):
+    for name, kwargs in (
+        ("lipsformer_swin_tiny", dict(MICRO_SWIN, shift=True)),
+        ("lipsformer_cswin_tiny", MICRO_CSWIN),
+    ):
         model = timm.create_model(name, **kwargs).eval()
         x = torch.randn(2, 3, 16, 16)
         fused = model(x)

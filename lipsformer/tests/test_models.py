@@ -31,8 +31,12 @@ def _check_forward_backward(model: torch.nn.Module, size: int) -> torch.Tensor:
 
 
 def test_all_variants_are_registered():
-    assert VARIANTS == ["lipsformer_cswin_tiny", "lipsformer_swin_base", "lipsformer_swin_small",
-                        "lipsformer_swin_tiny"]
+    assert VARIANTS == [
+        "lipsformer_cswin_tiny",
+        "lipsformer_swin_base",
+        "lipsformer_swin_small",
+        "lipsformer_swin_tiny",
+    ]
     assert set(TINY_INPUT) == set(VARIANTS)
 
 
@@ -60,15 +64,22 @@ SWITCHES = [
 ]
 
 
-@pytest.mark.parametrize("switch", SWITCHES, ids=lambda s: ",".join(f"{k}={v}" for k, v in s.items()) or "lipsformer")
+@pytest.mark.parametrize(
+    "switch", SWITCHES, ids=lambda s: ",".join(f"{k}={v}" for k, v in s.items()) or "lipsformer"
+)
 @pytest.mark.parametrize("family", ["swin", "cswin"])
 def test_component_switches_train(family, switch):
     torch.manual_seed(0)
-    name, base = (("lipsformer_swin_tiny", dict(MICRO_SWIN, shift=True)) if family == "swin"
-                  else ("lipsformer_cswin_tiny", MICRO_CSWIN))
+    name, base = (
+        ("lipsformer_swin_tiny", dict(MICRO_SWIN, shift=True))
+        if family == "swin"
+        else ("lipsformer_cswin_tiny", MICRO_CSWIN)
+    )
     model = timm.create_model(name, **dict(base, **switch))
     _check_forward_backward(model, 16)
-    norms = {type(m).__name__ for m in model.modules() if isinstance(m, (CenterNorm, torch.nn.LayerNorm))}
+    norms = {
+        type(m).__name__ for m in model.modules() if isinstance(m, (CenterNorm, torch.nn.LayerNorm))
+    }
     assert norms == ({"LayerNorm"} if switch.get("norm_layer") == "layer" else {"CenterNorm"})
     branches = [m for m in model.modules() if isinstance(m, DepthwiseConvBranch)]
     blocks = sum(base["depths"])

@@ -23,8 +23,11 @@ PAPER = {
 
 def main(argv: list[str] | None = None) -> list[dict]:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--models", nargs="+", default=sorted(timm.list_models("lipsformer_*"))
-                   + ["swin_tiny_patch4_window7_224"])
+    p.add_argument(
+        "--models",
+        nargs="+",
+        default=sorted(timm.list_models("lipsformer_*")) + ["swin_tiny_patch4_window7_224"],
+    )
     p.add_argument("--img-size", type=int, default=224)
     args = p.parse_args(argv)
     rows = []
@@ -35,9 +38,19 @@ def main(argv: list[str] | None = None) -> list[dict]:
         gflops = count_macs(model, (3, args.img_size, args.img_size)) / 1e9
         paper = PAPER.get(name, (None, None))
         fmt = lambda v, spec: "-" if v is None else format(v, spec)  # noqa: E731
-        print(f"{name:32s} {params:11.2f} {fmt(paper[0], '6d'):>6s} {gflops:7.2f} {fmt(paper[1], '6.1f'):>6s}")
-        rows.append(dict(model=name, params_m=params, gflops=gflops, paper_params_m=paper[0],
-                         paper_gflops=paper[1]))
+        print(
+            f"{name:32s} {params:11.2f} {fmt(paper[0], '6d'):>6s} {gflops:7.2f} "
+            f"{fmt(paper[1], '6.1f'):>6s}"
+        )
+        rows.append(
+            dict(
+                model=name,
+                params_m=params,
+                gflops=gflops,
+                paper_params_m=paper[0],
+                paper_gflops=paper[1],
+            )
+        )
     return rows
 
 

@@ -33,8 +33,10 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     cfg = load_config(args.config, overrides)
     metrics = run_eval(cfg, args.checkpoint, use_ema=args.ema, launcher=args.launcher)
     if int(os.environ.get("RANK", 0)) == 0:
-        print(f"val top-1 {metrics['top1']:.2f}%  top-5 {metrics['top5']:.2f}%  "
-              f"loss {metrics['loss']:.4f}  ({int(metrics['n'])} images)")
+        print(
+            f"val top-1 {metrics['top1']:.2f}%  top-5 {metrics['top5']:.2f}%  "
+            f"loss {metrics['loss']:.4f}  ({int(metrics['n'])} images)"
+        )
     return metrics
 
 

@@ -22,14 +22,27 @@ from lipsformer.engine.trainer import TrainResult, train
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--config", default=str(DEFAULT_CONFIG), help="YAML config (default: %(default)s)")
-    p.add_argument("--launcher", choices=["none", "pytorch"], default="none",
-                   help="'pytorch': one process per device under torchrun")
+    p.add_argument(
+        "--config", default=str(DEFAULT_CONFIG), help="YAML config (default: %(default)s)"
+    )
+    p.add_argument(
+        "--launcher",
+        choices=["none", "pytorch"],
+        default="none",
+        help="'pytorch': one process per device under torchrun",
+    )
     p.add_argument("--resume", help="checkpoint to resume from, or 'auto' for <work_dir>/last.pth")
     p.add_argument("--work-dir", help="overrides the config's work_dir")
-    p.add_argument("--data-root", help="ImageFolder root with train/ and val/ (overrides data.root)")
-    p.add_argument("--cfg-options", nargs="+", default=[], metavar="KEY=VALUE",
-                   help="config overrides, e.g. optim.lr=1e-3 schedule.epochs=100")
+    p.add_argument(
+        "--data-root", help="ImageFolder root with train/ and val/ (overrides data.root)"
+    )
+    p.add_argument(
+        "--cfg-options",
+        nargs="+",
+        default=[],
+        metavar="KEY=VALUE",
+        help="config overrides, e.g. optim.lr=1e-3 schedule.epochs=100",
+    )
     return p.parse_args(argv)
 
 
@@ -44,10 +57,12 @@ def main(argv: list[str] | None = None) -> TrainResult:
     result = train(cfg, launcher=args.launcher, resume=args.resume)
     if int(os.environ.get("RANK", 0)) == 0:
         status = "DIVERGED" if result.diverged else "done"
-        print(f"{status}: {result.epochs_done} epochs, {result.steps_done} steps; "
-              f"val top-1 {result.top1:.2f}%  top-5 {result.top5:.2f}%"
-              + (f"  EMA top-1 {result.ema_top1:.2f}%" if result.ema_top1 is not None else "")
-              + f"  (work dir {result.work_dir})")
+        print(
+            f"{status}: {result.epochs_done} epochs, {result.steps_done} steps; "
+            f"val top-1 {result.top1:.2f}%  top-5 {result.top5:.2f}%"
+            + (f"  EMA top-1 {result.ema_top1:.2f}%" if result.ema_top1 is not None else "")
+            + f"  (work dir {result.work_dir})"
+        )
     return result
 
 

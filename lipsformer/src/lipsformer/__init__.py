@@ -8,5 +8,11 @@ from .models import (
     ResidualScale,
 )
 
-__all__ = ["CenterNorm", "LipsFormerCSwin", "LipsFormerSwin", "ResidualScale", "STANDARD_COUNTERPARTS"]
+__all__ = [
+    "CenterNorm",
+    "LipsFormerCSwin",
+    "LipsFormerSwin",
+    "ResidualScale",
+    "STANDARD_COUNTERPARTS",
+]
 __version__ = "0.1.0"

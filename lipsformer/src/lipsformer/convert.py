@@ -39,8 +39,13 @@ _DROPPED = ("relative_position_index", "attn_mask")
 
 def is_official_swin_state_dict(state_dict: dict[str, torch.Tensor]) -> bool:
     """Official checkpoints carry a downsample in stage 0 or the original block names."""
-    return any(k.startswith("layers.0.downsample.") or ".dwconv_layers." in k or ".nin." in k
-               or k == "head.weight" for k in state_dict)
+    return any(
+        k.startswith("layers.0.downsample.")
+        or ".dwconv_layers." in k
+        or ".nin." in k
+        or k == "head.weight"
+        for k in state_dict
+    )
 
 
 def _shift_downsample(key: str, offset: int) -> str:
@@ -61,7 +66,7 @@ def official_swin_to_timm(state_dict: dict[str, torch.Tensor]) -> dict[str, torc
             key = pattern.sub(repl, key)
         key = _shift_downsample(key, +1)
         if key.startswith("head.") and not key.startswith("head.fc."):
-            key = "head.fc." + key[len("head."):]
+            key = "head.fc." + key[len("head.") :]
         out[key] = value
     return out
 
@@ -74,7 +79,7 @@ def timm_to_official_swin(state_dict: dict[str, torch.Tensor]) -> dict[str, torc
             key = pattern.sub(repl, key)
         key = _shift_downsample(key, -1)
         if key.startswith("head.fc."):
-            key = "head." + key[len("head.fc."):]
+            key = "head." + key[len("head.fc.") :]
         out[key] = value
     return out
 
@@ -101,8 +106,13 @@ def official_swin_arch(state_dict: dict[str, torch.Tensor]) -> dict[str, object]
         depths=tuple(len(blocks[s]) for s in stages),
         num_heads=tuple(heads[s] for s in stages),
         window_size=max(windows),
-        dwconv_branches=len({k for k in state_dict
-                             if k.startswith("layers.0.blocks.0.dwconv_layers.") and k.endswith("weight")}),
+        dwconv_branches=len(
+            {
+                k
+                for k in state_dict
+                if k.startswith("layers.0.blocks.0.dwconv_layers.") and k.endswith("weight")
+            }
+        ),
     )
     if "head.weight" in state_dict:
         arch["num_classes"] = state_dict["head.weight"].shape[0]

@@ -8,9 +8,9 @@ composition module by module for a concrete model, with these per-module constan
 
     Linear / non-overlapping conv     sigma_max(W)                          (exact)
     depthwise k x k conv              max_c ||kernel_c||_1                   (Young's inequality)
-    GELU                              max_x |Phi(x) + x phi(x)| = 1.1289...  (attained at x = sqrt 2)
+    GELU                              max_x |Phi(x) + x phi(x)| = 1.1289...  (at x = sqrt 2)
     CenterNorm                        D/(D-1) * max|gamma|                   (exact)
-    LayerNorm                         max|gamma| / sqrt(eps)                 (its Jacobian is <= 1/sqrt(var+eps))
+    LayerNorm                         max|gamma| / sqrt(eps)                 (Jacobian bound)
     alpha (weighted residual)         max|alpha|
     x + f(x)                          1 + Lip(f)
     global average pool over L tokens 1/sqrt(L)
@@ -53,7 +53,6 @@ from .models.layers import (
     normalization_lipschitz,
 )
 from .models.lipsformer import (
-    LePEAttention,
     LipsFormerCSwin,
     LipsFormerCSwinBlock,
     LipsFormerSwin,
@@ -66,7 +65,7 @@ from .models.lipsformer import (
 )
 
 _SQRT2 = math.sqrt(2.0)
-# max_x d/dx [x Phi(x)] = Phi(sqrt 2) + sqrt 2 * phi(sqrt 2)  (second derivative phi(x)(2 - x^2) = 0)
+# max_x d/dx [x Phi(x)] = Phi(sqrt 2) + sqrt 2 phi(sqrt 2), where phi(x)(2 - x^2) = 0
 GELU_LIPSCHITZ = 0.5 * (1 + math.erf(1.0)) + _SQRT2 * math.exp(-1.0) / math.sqrt(2 * math.pi)
 
 
@@ -98,7 +97,9 @@ def _log(x: float) -> float:
 
 
 def _sigma(weight: torch.Tensor) -> float:
-    return torch.linalg.matrix_norm(weight.detach().double().reshape(weight.shape[0], -1), ord=2).item()
+    return torch.linalg.matrix_norm(
+        weight.detach().double().reshape(weight.shape[0], -1), ord=2
+    ).item()
 
 
 def _vec_norm(t: torch.Tensor | None) -> float:
@@ -135,8 +136,11 @@ def _alpha(m: nn.Module) -> float:
 
 def _residual(flow: _Flow, branch: _Flow, alpha: float) -> _Flow:
     """x + alpha * f(x), with `branch` the bound of f alone (log_lip relative to the input)."""
-    lip = math.log1p(alpha * math.exp(branch.log_lip)) if branch.log_lip < 700 else \
-        math.log(alpha) + branch.log_lip
+    lip = (
+        math.log1p(alpha * math.exp(branch.log_lip))
+        if branch.log_lip < 700
+        else math.log(alpha) + branch.log_lip
+    )
     return _Flow(flow.log_lip + lip, flow.radius + alpha * branch.radius)
 
 
@@ -155,8 +159,9 @@ def _dw_branch(branch: DepthwiseConvBranch, radius: float) -> _Flow:
     return _Flow(_log(lip * GELU_LIPSCHITZ * a), a * r)
 
 
-def _head_bound(kernel: AttentionKernel, w_q, w_k, w_v, b_q, b_k, b_v, tokens: int,
-                radius: float) -> tuple[float, float, float]:
+def _head_bound(
+    kernel: AttentionKernel, w_q, w_k, w_v, b_q, b_k, b_v, tokens: int, radius: float
+) -> tuple[float, float, float]:
     """(Lipschitz bound, output norm bound, value-map gain) of one head on `tokens` tokens."""
     a, b, c = _sigma(w_q), _sigma(w_k), _sigma(w_v)
     c_n = normalization_lipschitz(kernel.qk_eps)
@@ -180,8 +185,10 @@ def _head_slices(qkv: nn.Linear, channel_offset: int, dim: int, heads: int):
     total = qkv.weight.shape[0] // 3
     hd = dim // heads
     for h in range(heads):
-        rows = [slice(i * total + channel_offset + h * hd, i * total + channel_offset + (h + 1) * hd)
-                for i in range(3)]
+        rows = [
+            slice(i * total + channel_offset + h * hd, i * total + channel_offset + (h + 1) * hd)
+            for i in range(3)
+        ]
         weights = [qkv.weight[r] for r in rows]
         biases = [None if qkv.bias is None else qkv.bias[r] for r in rows]
         yield rows, weights, biases
@@ -206,12 +213,16 @@ def _cswin_attention(block: LipsFormerCSwinBlock, radius: float) -> _Flow:
         hd = branch_dim // attn.num_heads
         lepe = attn.get_v.weight.detach().double().flatten(1).abs()  # channels x 9
         for h, (_, (wq, wk, wv), (bq, bk, bv)) in enumerate(
-                _head_slices(block.qkv, i * branch_dim, branch_dim, attn.num_heads)):
-            lip, v_max, c = _head_bound(attn.kernel, wq, wk, wv, bq, bk, bv,
-                                        attn.h_sp * attn.w_sp, radius)
-            k = lepe[h * hd:(h + 1) * hd]
+            _head_slices(block.qkv, i * branch_dim, branch_dim, attn.num_heads)
+        ):
+            lip, v_max, c = _head_bound(
+                attn.kernel, wq, wk, wv, bq, bk, bv, attn.h_sp * attn.w_sp, radius
+            )
+            k = lepe[h * hd : (h + 1) * hd]
             raw_v = c * radius + _vec_norm(bv)
-            lepe_rad = k.max(0).values.sum().item() * raw_v + _vec_norm(attn.get_v.bias[h * hd:(h + 1) * hd])
+            lepe_rad = k.max(0).values.sum().item() * raw_v + _vec_norm(
+                attn.get_v.bias[h * hd : (h + 1) * hd]
+            )
             sq_lip += (attn.out_scale * (lip + k.sum(1).max().item() * c)) ** 2
             sq_rad += (attn.out_scale * (v_max + lepe_rad)) ** 2
     lp, r = _linear(block.proj, math.sqrt(sq_rad))
@@ -221,8 +232,11 @@ def _cswin_attention(block: LipsFormerCSwinBlock, radius: float) -> _Flow:
 def _block(block: nn.Module, flow: _Flow) -> _Flow:
     for branch in block.dw_branches:
         flow = _residual(flow, _dw_branch(branch, flow.radius), 1.0)
-    attn_fn = (lambda r: _window_attention(block.attn, r)) if isinstance(block, LipsFormerSwinBlock) \
+    attn_fn = (
+        (lambda r: _window_attention(block.attn, r))
+        if isinstance(block, LipsFormerSwinBlock)
         else (lambda r: _cswin_attention(block, r))
+    )
     if block.post_norm:
         # Swin: N1(x + a1 attn(x)); CSwin: x + a1 attn(x) (its norm1 is the identity). Then
         # N2(x + a2 mlp(x)) for both.
@@ -230,8 +244,10 @@ def _block(block: nn.Module, flow: _Flow) -> _Flow:
         flow = flow.then(*_norm(block.norm1, flow.radius))
         flow = _residual(flow, _mlp(block.mlp, flow.radius), _alpha(block.alpha2))
         return flow.then(*_norm(block.norm2, flow.radius))
-    for norm, fn, alpha in ((block.norm1, attn_fn, block.alpha1),
-                            (block.norm2, lambda r: _mlp(block.mlp, r), block.alpha2)):
+    for norm, fn, alpha in (
+        (block.norm1, attn_fn, block.alpha1),
+        (block.norm2, lambda r: _mlp(block.mlp, r), block.alpha2),
+    ):
         n_lip, n_rad = _norm(norm, flow.radius)
         inner = fn(n_rad)
         flow = _residual(flow, _Flow(inner.log_lip + _log(n_lip), inner.radius), _alpha(alpha))
@@ -251,14 +267,20 @@ def _downsample(m: nn.Module, flow: _Flow) -> _Flow:
     raise TypeError(f"no Lipschitz rule for {type(m).__name__}")
 
 
-def image_box(mean=IMAGENET_DEFAULT_MEAN, std=IMAGENET_DEFAULT_STD) -> tuple[torch.Tensor, torch.Tensor]:
+def image_box(
+    mean=IMAGENET_DEFAULT_MEAN, std=IMAGENET_DEFAULT_STD
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Per-channel range of normalised images: ((0 - mean)/std, (1 - mean)/std)."""
     mean, std = torch.tensor(mean), torch.tensor(std)
     return (0 - mean) / std, (1 - mean) / std
 
 
-def lipschitz_upper_bound(model: nn.Module, input_size: tuple[int, int], mean=IMAGENET_DEFAULT_MEAN,
-                          std=IMAGENET_DEFAULT_STD) -> LipschitzBound:
+def lipschitz_upper_bound(
+    model: nn.Module,
+    input_size: tuple[int, int],
+    mean=IMAGENET_DEFAULT_MEAN,
+    std=IMAGENET_DEFAULT_STD,
+) -> LipschitzBound:
     """Upper bound on the l2 Lipschitz constant of ``model`` (eval mode) on normalised images.
 
     The domain is every image of ``input_size`` whose pixels lie in [0, 1] before normalisation
@@ -331,13 +353,17 @@ def empirical_lipschitz(model: nn.Module, inputs: torch.Tensor, iters: int = 20)
     return best
 
 
-def sample_images(n: int, size: tuple[int, int], mean=IMAGENET_DEFAULT_MEAN, std=IMAGENET_DEFAULT_STD,
-                  seed: int = 0) -> torch.Tensor:
+def sample_images(
+    n: int,
+    size: tuple[int, int],
+    mean=IMAGENET_DEFAULT_MEAN,
+    std=IMAGENET_DEFAULT_STD,
+    seed: int = 0,
+) -> torch.Tensor:
     """n random normalised images from the bound's domain (uniform pixels in [0, 1])."""
     gen = torch.Generator().manual_seed(seed)
     x = torch.rand(n, 3, *size, generator=gen)
     return (x - torch.tensor(mean).view(3, 1, 1)) / torch.tensor(std).view(3, 1, 1)
-
 
 
 @torch.no_grad()

@@ -16,7 +16,9 @@ from typing import Any
 import yaml
 
 PACKAGE_ROOT = Path(__file__).resolve().parents[3]  # the lipsformer/ folder (src layout)
-DEFAULT_CONFIG = PACKAGE_ROOT / "configs" / "quick" / "lipsformer_swin_micro_1xb64-12e_shapes32.yaml"
+DEFAULT_CONFIG = (
+    PACKAGE_ROOT / "configs" / "quick" / "lipsformer_swin_micro_1xb64-12e_shapes32.yaml"
+)
 
 
 class ConfigError(ValueError):
@@ -73,6 +75,7 @@ class ScheduleConfig:
     warmup_epochs: float = 0.0  # LipsFormer trains without warmup
     warmup_lr: float = 5e-7
     max_steps_per_epoch: int | None = None  # cap for smoke runs
+    stop_at_epoch: int | None = None  # end this run early (time-limited jobs); resume continues
 
 
 @dataclass
@@ -111,15 +114,21 @@ def _coerce(value: Any, tp: Any, where: str) -> Any:
         return _build(tp, value, where)
     if origin is tuple:
         if not isinstance(value, (list, tuple)) or len(value) != len(typing.get_args(tp)):
-            raise ConfigError(f"{where}: expected a list of {len(typing.get_args(tp))} values, got {value!r}")
-        return tuple(_coerce(v, t, where) for v, t in zip(value, typing.get_args(tp)))
+            raise ConfigError(
+                f"{where}: expected a list of {len(typing.get_args(tp))} values, got {value!r}"
+            )
+        return tuple(_coerce(v, t, where) for v, t in zip(value, typing.get_args(tp), strict=True))
     if origin is dict:
         if not isinstance(value, dict):
             raise ConfigError(f"{where}: expected a mapping, got {value!r}")
         return dict(value)
     if tp is float and isinstance(value, (int, float)) and not isinstance(value, bool):
         return float(value)
-    if tp in (int, str, bool) and not isinstance(value, tp) or (tp is int and isinstance(value, bool)):
+    if (
+        tp in (int, str, bool)
+        and not isinstance(value, tp)
+        or (tp is int and isinstance(value, bool))
+    ):
         raise ConfigError(f"{where}: expected {tp.__name__}, got {value!r}")
     return value
 
@@ -132,13 +141,17 @@ def _build(cls: type, data: Any, where: str) -> Any:
     unknown = sorted(set(data) - set(names))
     if unknown:
         prefix = f"{where}." if where else ""
-        raise ConfigError(f"unknown config key(s) {[prefix + k for k in unknown]}; "
-                          f"known under {where or 'top level'}: {names}")
+        raise ConfigError(
+            f"unknown config key(s) {[prefix + k for k in unknown]}; "
+            f"known under {where or 'top level'}: {names}"
+        )
     default = cls()
     kwargs = {}
     for name in names:
         key = f"{where}.{name}" if where else name
-        kwargs[name] = _coerce(data[name], hints[name], key) if name in data else getattr(default, name)
+        kwargs[name] = (
+            _coerce(data[name], hints[name], key) if name in data else getattr(default, name)
+        )
     return cls(**kwargs)
 
 
@@ -170,7 +183,7 @@ def _read_yaml(path: Path, seen: tuple[Path, ...] = ()) -> dict:
 
 
 def apply_overrides(data: dict, overrides: list[str]) -> dict:
-    """``section.key=value`` pairs; values are parsed as YAML (``optim.lr=1e-3``, ``data.scale=[0.5,1]``)."""
+    """``section.key=value`` pairs with YAML values, e.g. ``optim.lr=1e-3``."""
     for item in overrides:
         if "=" not in item:
             raise ConfigError(f"override {item!r} is not of the form key=value")

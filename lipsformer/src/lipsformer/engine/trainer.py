@@ -72,8 +72,12 @@ def init_distributed(launcher: str) -> DistInfo:
         raise ValueError(f"launcher must be 'none' or 'pytorch', got {launcher!r}")
     for var in ("RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT"):
         if var not in os.environ:
-            raise RuntimeError(f"--launcher pytorch needs {var} in the environment (start with torchrun)")
-    info = DistInfo(int(os.environ["RANK"]), int(os.environ["WORLD_SIZE"]), int(os.environ["LOCAL_RANK"]))
+            raise RuntimeError(
+                f"--launcher pytorch needs {var} in the environment (start with torchrun)"
+            )
+    info = DistInfo(
+        int(os.environ["RANK"]), int(os.environ["WORLD_SIZE"]), int(os.environ["LOCAL_RANK"])
+    )
     backend = "nccl" if torch.cuda.is_available() else "gloo"
     if torch.cuda.is_available():
         torch.cuda.set_device(info.local_rank)
@@ -115,15 +119,19 @@ def resolve_device(name: str, info: DistInfo) -> torch.device:
 
 
 def peak_lr(cfg: TrainConfig, world_size: int) -> tuple[float, float]:
-    """(peak LR, final LR): linear scaling lr_base * global_batch / lr_base_batch, unless lr is set."""
+    """(peak LR, final LR): lr_base * global_batch / lr_base_batch unless ``lr`` is set."""
     global_batch = cfg.data.batch_size * world_size
     ratio = cfg.optim.min_lr_base / cfg.optim.lr_base
-    lr = cfg.optim.lr if cfg.optim.lr is not None else cfg.optim.lr_base * global_batch / cfg.optim.lr_base_batch
+    lr = (
+        cfg.optim.lr
+        if cfg.optim.lr is not None
+        else cfg.optim.lr_base * global_batch / cfg.optim.lr_base_batch
+    )
     return lr, lr * ratio
 
 
 def build_optimizer(model: nn.Module, cfg: TrainConfig, lr: float) -> torch.optim.Optimizer:
-    """AdamW; 1-D params, biases and relative-position tables get ``weight_decay_1d`` (official: 5e-4)."""
+    """AdamW; 1-D params, biases and rel-pos tables get ``weight_decay_1d`` (official: 5e-4)."""
     no_wd = model.no_weight_decay() if hasattr(model, "no_weight_decay") else set()
     groups = param_groups_weight_decay(model, cfg.optim.weight_decay, no_weight_decay_list=no_wd)
     for group in groups:
@@ -151,13 +159,22 @@ def _all_reduce(values: list[float], device: torch.device, info: DistInfo) -> li
 
 
 @torch.no_grad()
-def evaluate(model: nn.Module, loader, device: torch.device, info: DistInfo, amp: bool = False,
-             amp_dtype: torch.dtype = torch.float16) -> dict[str, float]:
+def evaluate(
+    model: nn.Module,
+    loader,
+    device: torch.device,
+    info: DistInfo,
+    amp: bool = False,
+    amp_dtype: torch.dtype = torch.float16,
+) -> dict[str, float]:
     """Top-1/top-5 accuracy (%) and mean cross-entropy over the whole (sharded) validation set."""
     model.eval()
     correct1 = correct5 = loss_sum = count = 0.0
     for images, targets in loader:
-        images, targets = images.to(device, non_blocking=True), targets.to(device, non_blocking=True)
+        images, targets = (
+            images.to(device, non_blocking=True),
+            targets.to(device, non_blocking=True),
+        )
         with torch.autocast(device.type, dtype=amp_dtype, enabled=amp):
             logits = model(images)
         logits = logits.float()
@@ -167,8 +184,12 @@ def evaluate(model: nn.Module, loader, device: torch.device, info: DistInfo, amp
         correct1 += hits[:, 0].sum().item()
         correct5 += hits.any(dim=1).sum().item()
         count += targets.numel()
-    correct1, correct5, loss_sum, count = _all_reduce([correct1, correct5, loss_sum, count], device, info)
-    return dict(top1=100 * correct1 / count, top5=100 * correct5 / count, loss=loss_sum / count, n=count)
+    correct1, correct5, loss_sum, count = _all_reduce(
+        [correct1, correct5, loss_sum, count], device, info
+    )
+    return dict(
+        top1=100 * correct1 / count, top5=100 * correct5 / count, loss=loss_sum / count, n=count
+    )
 
 
 def save_checkpoint(path: Path, state: dict[str, Any]) -> None:
@@ -185,15 +206,21 @@ def load_checkpoint(path: str | Path) -> dict[str, Any]:
 def replicas_in_sync(model: nn.Module, device: torch.device, info: DistInfo) -> bool:
     """After DDP training every rank must hold the same weights."""
     flat = torch.cat([p.detach().reshape(-1).double() for p in model.parameters()]).to(device)
-    stats = torch.stack([flat.sum(), flat.abs().sum(), (flat * torch.arange(flat.numel(), device=device,
-                                                                                dtype=flat.dtype)).sum()])
+    stats = torch.stack(
+        [
+            flat.sum(),
+            flat.abs().sum(),
+            (flat * torch.arange(flat.numel(), device=device, dtype=flat.dtype)).sum(),
+        ]
+    )
     gathered = [torch.zeros_like(stats) for _ in range(info.world_size)]
     dist.all_gather(gathered, stats)
     return all(torch.allclose(g, gathered[0], rtol=1e-9, atol=0) for g in gathered)
 
 
-def train(cfg: TrainConfig, launcher: str = "none", resume: str | None = None,
-          quiet: bool = False) -> TrainResult:
+def train(
+    cfg: TrainConfig, launcher: str = "none", resume: str | None = None, quiet: bool = False
+) -> TrainResult:
     """Train ``cfg`` to completion (or divergence); ``resume`` is a checkpoint path or 'auto'."""
     info = init_distributed(launcher)
     device = resolve_device(cfg.device, info)
@@ -212,7 +239,8 @@ def train(cfg: TrainConfig, launcher: str = "none", resume: str | None = None,
     if info.distributed:
         dist.barrier()
     train_loader, sampler, val_loader, num_classes = build_loaders(
-        cfg.data, info.rank, info.world_size, cfg.seed)
+        cfg.data, info.rank, info.world_size, cfg.seed
+    )
     steps_per_epoch = len(train_loader)
     if cfg.schedule.max_steps_per_epoch:
         steps_per_epoch = min(steps_per_epoch, cfg.schedule.max_steps_per_epoch)
@@ -225,8 +253,14 @@ def train(cfg: TrainConfig, launcher: str = "none", resume: str | None = None,
     optimizer = build_optimizer(model, cfg, lr)
     total_steps = cfg.schedule.epochs * steps_per_epoch
     warmup_steps = round(cfg.schedule.warmup_epochs * steps_per_epoch)
-    scheduler = CosineLRScheduler(optimizer, t_initial=total_steps, lr_min=min_lr, warmup_t=warmup_steps,
-                                  warmup_lr_init=cfg.schedule.warmup_lr, t_in_epochs=False)
+    scheduler = CosineLRScheduler(
+        optimizer,
+        t_initial=total_steps,
+        lr_min=min_lr,
+        warmup_t=warmup_steps,
+        warmup_lr_init=cfg.schedule.warmup_lr,
+        t_in_epochs=False,
+    )
     scaler = torch.amp.GradScaler(device.type, enabled=amp and amp_dtype == torch.float16)
     ema = ModelEmaV3(model, decay=cfg.ema_decay) if cfg.ema else None
     mixup = build_mixup(cfg.data, num_classes)
@@ -257,7 +291,9 @@ def train(cfg: TrainConfig, launcher: str = "none", resume: str | None = None,
 
     train_model = model
     if info.distributed:
-        train_model = DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
+        train_model = DistributedDataParallel(
+            model, device_ids=[device.index] if device.type == "cuda" else None
+        )
     writer = None
     if info.main:
         from torch.utils.tensorboard import SummaryWriter
@@ -265,12 +301,15 @@ def train(cfg: TrainConfig, launcher: str = "none", resume: str | None = None,
         writer = SummaryWriter(str(work_dir / "tb"))
         (work_dir / "config.json").write_text(json.dumps(to_dict(cfg), indent=1))
     n_params = sum(p.numel() for p in model.parameters())
-    LOG.info(f"model {cfg.model.name}: {n_params / 1e6:.2f}M params, {num_classes} classes; "
-             f"world_size {info.world_size}, device {device}, amp {amp}; lr {lr:.3g} -> {min_lr:.3g} "
-             f"cosine over {total_steps} steps, warmup {warmup_steps} steps")
+    LOG.info(
+        f"model {cfg.model.name}: {n_params / 1e6:.2f}M params, {num_classes} classes; "
+        f"world_size {info.world_size}, device {device}, amp {amp}; lr {lr:.3g} -> {min_lr:.3g} "
+        f"cosine over {total_steps} steps, warmup {warmup_steps} steps"
+    )
 
     params = [p for p in model.parameters() if p.requires_grad]
-    for epoch in range(start_epoch, cfg.schedule.epochs):
+    last_epoch = min(cfg.schedule.epochs, cfg.schedule.stop_at_epoch or cfg.schedule.epochs)
+    for epoch in range(start_epoch, last_epoch):
         # reseeding per epoch makes a resumed run replay exactly what an uninterrupted run does
         seed_everything(cfg.seed + 1000 * (epoch + 1) + info.rank)
         sampler.set_epoch(epoch)
@@ -279,12 +318,18 @@ def train(cfg: TrainConfig, launcher: str = "none", resume: str | None = None,
         for step, (images, targets) in enumerate(train_loader):
             if step >= steps_per_epoch:
                 break
-            images, targets = images.to(device, non_blocking=True), targets.to(device, non_blocking=True)
+            images, targets = (
+                images.to(device, non_blocking=True),
+                targets.to(device, non_blocking=True),
+            )
             if mixup is not None:
                 images, targets = mixup(images, targets)
             with torch.autocast(device.type, dtype=amp_dtype, enabled=amp):
                 loss = criterion(train_model(images), targets)
-            finite = _all_reduce([float(torch.isfinite(loss).item())], device, info)[0] == info.world_size
+            finite = (
+                _all_reduce([float(torch.isfinite(loss).item())], device, info)[0]
+                == info.world_size
+            )
             if not finite:
                 result.diverged = True
                 LOG.info(f"non-finite loss at epoch {epoch} step {step}: diverged")
@@ -310,35 +355,52 @@ def train(cfg: TrainConfig, launcher: str = "none", resume: str | None = None,
                 writer.add_scalar("train/grad_norm", grad_norm.item(), num_updates)
                 writer.add_scalar("train/lr", optimizer.param_groups[0]["lr"], num_updates)
             if num_updates % cfg.log_interval == 0:
-                LOG.info(f"epoch {epoch} step {step + 1}/{steps_per_epoch} loss {loss_value:.4f} "
-                         f"grad_norm {grad_norm.item():.3g} lr {optimizer.param_groups[0]['lr']:.3g}")
+                LOG.info(
+                    f"epoch {epoch} step {step + 1}/{steps_per_epoch} loss {loss_value:.4f} "
+                    f"grad_norm {grad_norm.item():.3g} lr {optimizer.param_groups[0]['lr']:.3g}"
+                )
         result.steps_done = num_updates
         if result.diverged and cfg.stop_on_divergence:
             break
-        record: dict[str, Any] = dict(epoch=epoch + 1, train_loss=loss_sum / max(seen, 1),
-                                      epoch_time_s=round(time.time() - t0, 2))
-        if (epoch + 1) % cfg.eval_interval == 0 or epoch + 1 == cfg.schedule.epochs:
+        record: dict[str, Any] = dict(
+            epoch=epoch + 1,
+            train_loss=loss_sum / max(seen, 1),
+            epoch_time_s=round(time.time() - t0, 2),
+        )
+        if (epoch + 1) % cfg.eval_interval == 0 or epoch + 1 == last_epoch:
             metrics = evaluate(model, val_loader, device, info, amp, amp_dtype)
             record.update(top1=metrics["top1"], top5=metrics["top5"], val_loss=metrics["loss"])
             result.top1, result.top5 = metrics["top1"], metrics["top5"]
             if ema is not None:
-                result.ema_top1 = evaluate(ema.module, val_loader, device, info, amp, amp_dtype)["top1"]
+                result.ema_top1 = evaluate(ema.module, val_loader, device, info, amp, amp_dtype)[
+                    "top1"
+                ]
                 record["ema_top1"] = result.ema_top1
             best_top1 = max(best_top1, metrics["top1"])
         if cfg.log_lipschitz:
             record.update(lipschitz_monitors(model))
         result.epoch_log.append(record)
         result.epochs_done = epoch + 1
-        LOG.info("epoch " + " ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}"
-                                     for k, v in record.items()))
+        LOG.info(
+            "epoch "
+            + " ".join(
+                f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in record.items()
+            )
+        )
         if info.main:
             for key, value in record.items():
                 if key != "epoch" and writer is not None:
                     writer.add_scalar(f"epoch/{key}", value, epoch + 1)
-            state = dict(model=model.state_dict(), optimizer=optimizer.state_dict(),
-                         scaler=scaler.state_dict(), ema=ema.module.state_dict() if ema else None,
-                         epoch=epoch + 1, best_top1=best_top1, config=to_dict(cfg),
-                         epoch_log=result.epoch_log)
+            state = dict(
+                model=model.state_dict(),
+                optimizer=optimizer.state_dict(),
+                scaler=scaler.state_dict(),
+                ema=ema.module.state_dict() if ema else None,
+                epoch=epoch + 1,
+                best_top1=best_top1,
+                config=to_dict(cfg),
+                epoch_log=result.epoch_log,
+            )
             save_checkpoint(ckpt_path, state)
             with open(work_dir / "metrics.jsonl", "a") as f:
                 f.write(json.dumps(record) + "\n")
@@ -354,9 +416,10 @@ def train(cfg: TrainConfig, launcher: str = "none", resume: str | None = None,
     return result
 
 
-def run_eval(cfg: TrainConfig, checkpoint: str | None, use_ema: bool = False,
-             launcher: str = "none") -> dict[str, float]:
-    """Evaluate a checkpoint (ours, a bare state dict, or an official LipsFormer-Swin one) on val/."""
+def run_eval(
+    cfg: TrainConfig, checkpoint: str | None, use_ema: bool = False, launcher: str = "none"
+) -> dict[str, float]:
+    """Evaluate a checkpoint (ours, a bare state dict, an official LipsFormer-Swin one) on val/."""
     from ..models.lipsformer import checkpoint_filter_fn
 
     info = init_distributed(launcher)

@@ -41,7 +41,9 @@ class CenterNorm(nn.Module):
         if dim < 2:
             raise ValueError(f"CenterNorm needs at least 2 channels, got {dim}")
         self.dim = dim
-        self.scale = dim / (dim - 1.0)  # D/(D-1): keeps E||CN(x)||^2 equal to ||x - mean||^2 * D/(D-1)
+        self.scale = dim / (
+            dim - 1.0
+        )  # D/(D-1): keeps E||CN(x)||^2 equal to ||x - mean||^2 * D/(D-1)
         self.weight = nn.Parameter(torch.ones(dim))
         self.bias = nn.Parameter(torch.zeros(dim))
 
@@ -113,7 +115,7 @@ def normalization_lipschitz(eps: float | None) -> float:
 
 
 class AttentionKernel(nn.Module):
-    """softmax(scores) @ v for one set of (windowed) heads, as scaled cosine or dot-product attention.
+    """softmax(scores) @ v for a set of (windowed) heads: scaled cosine or dot-product attention.
 
     Scaled cosine similarity attention (SCSA), LipsFormer:
         SCSA(X) = nu * softmax(tau * Q_hat K_hat^T + B) V_hat,
@@ -163,8 +165,12 @@ class AttentionKernel(nn.Module):
             if bias is not None:
                 bias = bias.to(q.dtype)
             return F.scaled_dot_product_attention(
-                q, k, v, attn_mask=bias,
-                dropout_p=self.attn_drop.p if self.training else 0.0, scale=self.scale,
+                q,
+                k,
+                v,
+                attn_mask=bias,
+                dropout_p=self.attn_drop.p if self.training else 0.0,
+                scale=self.scale,
             )
         attn = (q * self.scale) @ k.transpose(-2, -1)
         if bias is not None:
@@ -187,7 +193,9 @@ class DepthwiseConvBranch(nn.Module):
     x + DropPath(alpha * branch(x)). Inputs are NHWC; the convs run on a channels-last view.
     """
 
-    def __init__(self, dim: int, kernel_size: int, pointwise: bool, residual: str, alpha_init: float):
+    def __init__(
+        self, dim: int, kernel_size: int, pointwise: bool, residual: str, alpha_init: float
+    ):
         super().__init__()
         self.dwconv = nn.Conv2d(dim, dim, kernel_size, padding=kernel_size // 2, groups=dim)
         self.pwconv = nn.Conv2d(dim, dim, 1) if pointwise else None

@@ -6,7 +6,7 @@ A re-implementation of "LipsFormer: Introducing Lipschitz Continuity to Vision T
 was later deleted from the repository).
 
     timm.create_model("lipsformer_swin_tiny")          # LipsFormer-Swin-T, official-code defaults
-    timm.create_model("lipsformer_cswin_tiny")         # LipsFormer-CSwin-T (24M / 4.7G in the paper)
+    timm.create_model("lipsformer_cswin_tiny")         # LipsFormer-CSwin-T (paper: 24M / 4.7G)
     timm.create_model("lipsformer_swin_tiny", **STANDARD_COUNTERPARTS)   # a plain pre-LN Swin
 
 Every Lipschitz component is a constructor switch (see ``layers.py`` for the formulas):
@@ -93,7 +93,7 @@ def relative_position_index(window: int) -> torch.Tensor:
 
 
 def shifted_window_mask(H: int, W: int, window: int, shift: int, device=None) -> torch.Tensor:
-    """Swin's additive mask (num_windows, N, N): -100 between tokens from different image regions."""
+    """Swin's additive mask (num_windows, N, N): -100 between tokens of different image regions."""
     img = torch.zeros(1, H, W, 1, device=device)
     cnt = 0
     for hs in (slice(0, -window), slice(-window, -shift), slice(-shift, None)):
@@ -106,12 +106,18 @@ def shifted_window_mask(H: int, W: int, window: int, shift: int, device=None) ->
 
 
 def _attention_kwargs(attn_type, tau, normalize_v, nu, qk_eps, attn_drop) -> dict[str, Any]:
-    return dict(attn_type=attn_type, tau=tau, normalize_v=normalize_v, nu=nu, qk_eps=qk_eps,
-                attn_drop=attn_drop)
+    return dict(
+        attn_type=attn_type,
+        tau=tau,
+        normalize_v=normalize_v,
+        nu=nu,
+        qk_eps=qk_eps,
+        attn_drop=attn_drop,
+    )
 
 
 class PatchEmbed(nn.Module):
-    """Non-overlapping p x p patches -> NHWC tokens, followed by a norm (CenterNorm in LipsFormer)."""
+    """Non-overlapping p x p patches -> NHWC tokens -> norm (CenterNorm in LipsFormer)."""
 
     def __init__(self, patch_size: int, in_chans: int, embed_dim: int, norm_layer: str):
         super().__init__()
@@ -132,16 +138,21 @@ class PatchEmbed(nn.Module):
 class WindowAttention(nn.Module):
     """Window attention with Swin's relative position bias; cosine (SCSA) or dot-product scores."""
 
-    def __init__(self, dim: int, num_heads: int, window: int, qkv_bias: bool, proj_drop: float,
-                 **attn_kwargs):
+    def __init__(
+        self, dim: int, num_heads: int, window: int, qkv_bias: bool, proj_drop: float, **attn_kwargs
+    ):
         super().__init__()
         if dim % num_heads:
             raise ValueError(f"dim {dim} is not divisible by num_heads {num_heads}")
         self.num_heads = num_heads
         self.window = window
         self.qkv = nn.Linear(dim, dim * 3, bias=qkv_bias)
-        self.relative_position_bias_table = nn.Parameter(torch.zeros((2 * window - 1) ** 2, num_heads))
-        self.register_buffer("relative_position_index", relative_position_index(window), persistent=False)
+        self.relative_position_bias_table = nn.Parameter(
+            torch.zeros((2 * window - 1) ** 2, num_heads)
+        )
+        self.register_buffer(
+            "relative_position_index", relative_position_index(window), persistent=False
+        )
         self.kernel = AttentionKernel(dim // num_heads, **attn_kwargs)
         self.proj = nn.Linear(dim, dim)
         self.proj_drop = nn.Dropout(proj_drop)
@@ -158,8 +169,11 @@ class WindowAttention(nn.Module):
         bias = self.relative_position_bias()
         if mask is not None:
             num_win = mask.shape[0]
-            bias = (bias.unsqueeze(1) + mask.view(1, num_win, 1, N, N)).expand(
-                B_ // num_win, -1, -1, -1, -1).reshape(B_, self.num_heads, N, N)
+            bias = (
+                (bias.unsqueeze(1) + mask.view(1, num_win, 1, N, N))
+                .expand(B_ // num_win, -1, -1, -1, -1)
+                .reshape(B_, self.num_heads, N, N)
+            )
         x = self.kernel(q, k, v, bias).transpose(1, 2).reshape(B_, N, C)
         return self.proj_drop(self.proj(x))
 
@@ -175,19 +189,38 @@ class LipsFormerSwinBlock(nn.Module):
     With ``norm_position='pre'`` the attention/MLP residuals are Swin's x + f(N(x)).
     """
 
-    def __init__(self, dim: int, resolution: tuple[int, int], num_heads: int, window: int,
-                 shift: int, mlp_ratio: float, qkv_bias: bool, proj_drop: float, drop_path: float,
-                 norm_layer: str, norm_position: str, residual: str, alpha_init: float,
-                 dwconv_branches: int, dwconv_kernel: int, attn_kwargs: dict[str, Any]):
+    def __init__(
+        self,
+        dim: int,
+        resolution: tuple[int, int],
+        num_heads: int,
+        window: int,
+        shift: int,
+        mlp_ratio: float,
+        qkv_bias: bool,
+        proj_drop: float,
+        drop_path: float,
+        norm_layer: str,
+        norm_position: str,
+        residual: str,
+        alpha_init: float,
+        dwconv_branches: int,
+        dwconv_kernel: int,
+        attn_kwargs: dict[str, Any],
+    ):
         super().__init__()
         self.resolution = resolution
         self.window = window
         self.shift = shift
         self.post_norm = norm_position == "post"
-        self.dw_branches = nn.ModuleList([
-            DepthwiseConvBranch(dim, dwconv_kernel, pointwise=i == 0, residual=residual,
-                                alpha_init=alpha_init)
-            for i in range(dwconv_branches)])
+        self.dw_branches = nn.ModuleList(
+            [
+                DepthwiseConvBranch(
+                    dim, dwconv_kernel, pointwise=i == 0, residual=residual, alpha_init=alpha_init
+                )
+                for i in range(dwconv_branches)
+            ]
+        )
         self.norm1 = make_norm(norm_layer, dim)
         self.attn = WindowAttention(dim, num_heads, window, qkv_bias, proj_drop, **attn_kwargs)
         self.alpha1 = make_residual_scale(residual, dim, alpha_init)
@@ -227,7 +260,7 @@ class LipsFormerSwinBlock(nn.Module):
 
 
 class PatchMerging(nn.Module):
-    """2x2 neighbourhood -> 4C channels -> norm -> Linear(4C, 2C) (Swin; norm is CenterNorm here)."""
+    """2x2 neighbourhood -> 4C channels -> norm -> Linear(4C, 2C), as in Swin."""
 
     def __init__(self, dim: int, norm_layer: str):
         super().__init__()
@@ -262,9 +295,16 @@ class Stage(nn.Module):
 class _LipsFormerBase(nn.Module):
     """timm model interface shared by both LipsFormer families (head, init, grad ckpt, no-WD)."""
 
-    def _finish(self, num_classes: int, global_pool: str, drop_rate: float, weight_init: str) -> None:
-        self.head = ClassifierHead(self.num_features, num_classes, pool_type=global_pool,
-                                   drop_rate=drop_rate, input_fmt="NHWC")
+    def _finish(
+        self, num_classes: int, global_pool: str, drop_rate: float, weight_init: str
+    ) -> None:
+        self.head = ClassifierHead(
+            self.num_features,
+            num_classes,
+            pool_type=global_pool,
+            drop_rate=drop_rate,
+            input_fmt="NHWC",
+        )
         self.head_hidden_size = self.num_features
         self.apply(partial(init_weights_, mode=weight_init))
 
@@ -277,7 +317,9 @@ class _LipsFormerBase(nn.Module):
     def group_matcher(self, coarse: bool = False) -> dict[str, Any]:
         return dict(
             stem=r"^patch_embed",
-            blocks=r"^layers\.(\d+)" if coarse else [
+            blocks=r"^layers\.(\d+)"
+            if coarse
+            else [
                 (r"^layers\.(\d+).downsample", (0,)),
                 (r"^layers\.(\d+)\.\w+\.(\d+)", None),
                 (r"^norm", (99999,)),
@@ -346,14 +388,16 @@ class LipsFormerSwin(_LipsFormerBase):
         super().__init__()
         _check_choice("norm_position", norm_position, _NORM_POSITIONS)
         if len(depths) != len(num_heads):
-            raise ValueError(f"depths {tuple(depths)} and num_heads {tuple(num_heads)} differ in length")
+            raise ValueError(
+                f"depths {tuple(depths)} and num_heads {tuple(num_heads)} differ in length"
+            )
         self.num_classes = num_classes
         self.global_pool = global_pool
         self.output_fmt = "NHWC"
         num_stages = len(depths)
         self.num_features = int(embed_dim * 2 ** (num_stages - 1))
-        # alpha_0 = 1/L with L the total number of blocks (official: ScaleLayer(alpha=1./num_layers))
-        alpha_init = 1.0 / sum(depths) if alpha_init is None else alpha_init
+        # alpha_0 = 1/L, L the total number of blocks (official: ScaleLayer(alpha=1./num_layers))
+        alpha_init = 1.0 / max(sum(depths), 1) if alpha_init is None else alpha_init
         attn_kwargs = _attention_kwargs(attn_type, tau, normalize_v, nu, qk_eps, attn_drop_rate)
         dpr = torch.linspace(0, drop_path_rate, sum(depths)).tolist()  # stochastic depth decay rule
 
@@ -361,7 +405,7 @@ class LipsFormerSwin(_LipsFormerBase):
         grid = tuple(s // patch_size for s in to_2tuple(img_size))
         self.feature_info = []
         stages, dim, block_idx = [], embed_dim, 0
-        for i, (depth, heads) in enumerate(zip(depths, num_heads)):
+        for i, (depth, heads) in enumerate(zip(depths, num_heads, strict=True)):
             if i > 0:
                 downsample, dim = PatchMerging(dim, norm_layer), dim * 2
                 grid = (grid[0] // 2, grid[1] // 2)
@@ -370,21 +414,36 @@ class LipsFormerSwin(_LipsFormerBase):
             # official rule: a window no smaller than the map becomes the whole map, without shift
             window = min(window_size, *grid)
             if grid[0] % window or grid[1] % window:
-                raise ValueError(f"stage {i}: feature map {grid} is not divisible by window {window}; "
-                                 f"choose img_size/patch_size/window_size so that it is")
+                raise ValueError(
+                    f"stage {i}: feature map {grid} is not divisible by window {window}; "
+                    f"choose img_size/patch_size/window_size so that it is"
+                )
             blocks = [
                 LipsFormerSwinBlock(
-                    dim, grid, heads, window,
+                    dim,
+                    grid,
+                    heads,
+                    window,
                     shift=window // 2 if shift and j % 2 == 1 and window < min(grid) else 0,
-                    mlp_ratio=mlp_ratio, qkv_bias=qkv_bias, proj_drop=proj_drop_rate,
-                    drop_path=dpr[block_idx + j], norm_layer=norm_layer,
-                    norm_position=norm_position, residual=residual, alpha_init=alpha_init,
-                    dwconv_branches=dwconv_branches, dwconv_kernel=dwconv_kernel,
-                    attn_kwargs=attn_kwargs)
-                for j in range(depth)]
+                    mlp_ratio=mlp_ratio,
+                    qkv_bias=qkv_bias,
+                    proj_drop=proj_drop_rate,
+                    drop_path=dpr[block_idx + j],
+                    norm_layer=norm_layer,
+                    norm_position=norm_position,
+                    residual=residual,
+                    alpha_init=alpha_init,
+                    dwconv_branches=dwconv_branches,
+                    dwconv_kernel=dwconv_kernel,
+                    attn_kwargs=attn_kwargs,
+                )
+                for j in range(depth)
+            ]
             block_idx += depth
             stages.append(Stage(downsample, blocks))
-            self.feature_info.append(dict(num_chs=dim, reduction=patch_size * 2**i, module=f"layers.{i}"))
+            self.feature_info.append(
+                dict(num_chs=dim, reduction=patch_size * 2**i, module=f"layers.{i}")
+            )
         self.layers = nn.Sequential(*stages)
         self.norm = make_norm(norm_layer, self.num_features)
         self._finish(num_classes, global_pool, drop_rate, weight_init)
@@ -396,7 +455,7 @@ class LipsFormerSwin(_LipsFormerBase):
 class LePEAttention(nn.Module):
     """CSWin cross-shaped-window attention branch (stripes of h_sp x w_sp) with LePE.
 
-    LipsFormer-CSwin (official cswin.py): out = (softmax(tau * q_hat k_hat^T) v + LePE(v)) / sqrt(h),
+    LipsFormer-CSwin (official cswin.py): out = (softmax(tau q_hat k_hat^T) v + LePE(v)) / sqrt(h),
     with tau = 12 fixed and h the branch's number of heads. The dot-product counterpart is the
     original CSWin: softmax(q k^T / sqrt(d)) v + LePE(v). LePE is a 3x3 depthwise conv on v inside
     each stripe.
@@ -434,28 +493,51 @@ class LipsFormerCSwinBlock(nn.Module):
     ``norm_position='pre'`` is the original CSWin block x + f(N1(x)), x + MLP(N2(x)).
     """
 
-    def __init__(self, dim: int, resolution: tuple[int, int], num_heads: int, split_size: int,
-                 mlp_ratio: float, qkv_bias: bool, proj_drop: float, drop_path: float,
-                 norm_layer: str, norm_position: str, residual: str, alpha_init: float,
-                 dwconv_branches: int, dwconv_kernel: int, attn_kwargs: dict[str, Any]):
+    def __init__(
+        self,
+        dim: int,
+        resolution: tuple[int, int],
+        num_heads: int,
+        split_size: int,
+        mlp_ratio: float,
+        qkv_bias: bool,
+        proj_drop: float,
+        drop_path: float,
+        norm_layer: str,
+        norm_position: str,
+        residual: str,
+        alpha_init: float,
+        dwconv_branches: int,
+        dwconv_kernel: int,
+        attn_kwargs: dict[str, Any],
+    ):
         super().__init__()
         H, W = resolution
         self.post_norm = norm_position == "post"
-        self.dw_branches = nn.ModuleList([
-            DepthwiseConvBranch(dim, dwconv_kernel, pointwise=i == 0, residual=residual,
-                                alpha_init=alpha_init)
-            for i in range(dwconv_branches)])
+        self.dw_branches = nn.ModuleList(
+            [
+                DepthwiseConvBranch(
+                    dim, dwconv_kernel, pointwise=i == 0, residual=residual, alpha_init=alpha_init
+                )
+                for i in range(dwconv_branches)
+            ]
+        )
         self.norm1 = nn.Identity() if self.post_norm else make_norm(norm_layer, dim)
         self.qkv = nn.Linear(dim, dim * 3, bias=qkv_bias)
         if split_size >= max(H, W):  # CSWin's last stage: one branch of full attention
             self.attns = nn.ModuleList([LePEAttention(dim, num_heads, H, W, **attn_kwargs)])
         else:
             if H % split_size or W % split_size or num_heads % 2:
-                raise ValueError(f"stripe width {split_size} must divide the {H}x{W} map and "
-                                 f"num_heads ({num_heads}) must be even")
-            self.attns = nn.ModuleList([
-                LePEAttention(dim // 2, num_heads // 2, H, split_size, **attn_kwargs),
-                LePEAttention(dim // 2, num_heads // 2, split_size, W, **attn_kwargs)])
+                raise ValueError(
+                    f"stripe width {split_size} must divide the {H}x{W} map and "
+                    f"num_heads ({num_heads}) must be even"
+                )
+            self.attns = nn.ModuleList(
+                [
+                    LePEAttention(dim // 2, num_heads // 2, H, split_size, **attn_kwargs),
+                    LePEAttention(dim // 2, num_heads // 2, split_size, W, **attn_kwargs),
+                ]
+            )
         self.proj = nn.Linear(dim, dim)
         self.proj_drop = nn.Dropout(proj_drop)
         self.alpha1 = make_residual_scale(residual, dim, alpha_init)
@@ -470,7 +552,9 @@ class LipsFormerCSwinBlock(nn.Module):
             out = self.attns[0](q, k, v)
         else:
             halves = [t.chunk(2, dim=-1) for t in (q, k, v)]
-            out = torch.cat([attn(*(h[i] for h in halves)) for i, attn in enumerate(self.attns)], -1)
+            out = torch.cat(
+                [attn(*(h[i] for h in halves)) for i, attn in enumerate(self.attns)], -1
+            )
         return self.proj_drop(self.proj(out))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -536,7 +620,7 @@ class LipsFormerCSwin(_LipsFormerBase):
         self.global_pool = global_pool
         self.output_fmt = "NHWC"
         self.num_features = int(embed_dim * 2 ** (len(depths) - 1))
-        alpha_init = 1.0 / sum(depths) if alpha_init is None else alpha_init
+        alpha_init = 1.0 / max(sum(depths), 1) if alpha_init is None else alpha_init
         attn_kwargs = _attention_kwargs(attn_type, tau, normalize_v, nu, qk_eps, attn_drop_rate)
         dpr = torch.linspace(0, drop_path_rate, sum(depths)).tolist()
 
@@ -544,7 +628,7 @@ class LipsFormerCSwin(_LipsFormerBase):
         grid = tuple(s // patch_size for s in to_2tuple(img_size))
         self.feature_info = []
         stages, dim, block_idx = [], embed_dim, 0
-        for i, (depth, split, heads) in enumerate(zip(depths, split_size, num_heads)):
+        for i, (depth, split, heads) in enumerate(zip(depths, split_size, num_heads, strict=True)):
             if i > 0:
                 downsample, dim = MergeBlock(dim, dim * 2, norm_layer), dim * 2
                 grid = (grid[0] // 2, grid[1] // 2)
@@ -552,19 +636,35 @@ class LipsFormerCSwin(_LipsFormerBase):
                 downsample = nn.Identity()
             blocks = [
                 LipsFormerCSwinBlock(
-                    dim, grid, heads, split, mlp_ratio=mlp_ratio, qkv_bias=qkv_bias,
-                    proj_drop=proj_drop_rate, drop_path=dpr[block_idx + j], norm_layer=norm_layer,
-                    norm_position=norm_position, residual=residual, alpha_init=alpha_init,
-                    dwconv_branches=dwconv_branches, dwconv_kernel=dwconv_kernel,
-                    attn_kwargs=attn_kwargs)
-                for j in range(depth)]
+                    dim,
+                    grid,
+                    heads,
+                    split,
+                    mlp_ratio=mlp_ratio,
+                    qkv_bias=qkv_bias,
+                    proj_drop=proj_drop_rate,
+                    drop_path=dpr[block_idx + j],
+                    norm_layer=norm_layer,
+                    norm_position=norm_position,
+                    residual=residual,
+                    alpha_init=alpha_init,
+                    dwconv_branches=dwconv_branches,
+                    dwconv_kernel=dwconv_kernel,
+                    attn_kwargs=attn_kwargs,
+                )
+                for j in range(depth)
+            ]
             block_idx += depth
             stages.append(Stage(downsample, blocks))
-            self.feature_info.append(dict(num_chs=dim, reduction=patch_size * 2**i, module=f"layers.{i}"))
+            self.feature_info.append(
+                dict(num_chs=dim, reduction=patch_size * 2**i, module=f"layers.{i}")
+            )
         self.layers = nn.Sequential(*stages)
         # official LipsFormer-CSwin has no final norm (every block already ends in CenterNorm);
         # the pre-norm CSWin counterpart has one
-        self.norm = nn.Identity() if norm_position == "post" else make_norm(norm_layer, self.num_features)
+        self.norm = (
+            nn.Identity() if norm_position == "post" else make_norm(norm_layer, self.num_features)
+        )
         self._finish(num_classes, global_pool, drop_rate, weight_init)
 
 
@@ -582,12 +682,14 @@ def explicit_attention(model: nn.Module) -> Iterator[nn.Module]:
     try:
         yield model
     finally:
-        for m, flag in zip(modules, saved):
+        for m, flag in zip(modules, saved, strict=True):
             m.fused_attn = flag
 
 
-def checkpoint_filter_fn(state_dict: dict[str, torch.Tensor], model: nn.Module) -> dict[str, torch.Tensor]:
-    """timm ``pretrained_filter_fn``: accept official LipsFormer-Swin checkpoints as well as ours."""
+def checkpoint_filter_fn(
+    state_dict: dict[str, torch.Tensor], model: nn.Module
+) -> dict[str, torch.Tensor]:
+    """timm ``pretrained_filter_fn``: accepts official LipsFormer-Swin checkpoints and ours."""
     from ..convert import is_official_swin_state_dict, official_swin_to_timm
 
     state_dict = state_dict.get("model", state_dict)
@@ -597,28 +699,41 @@ def checkpoint_filter_fn(state_dict: dict[str, torch.Tensor], model: nn.Module) 
 
 
 def _create(cls: type[nn.Module], variant: str, pretrained: bool, **kwargs) -> nn.Module:
-    return build_model_with_cfg(cls, variant, pretrained, pretrained_filter_fn=checkpoint_filter_fn,
-                                **kwargs)
+    return build_model_with_cfg(
+        cls, variant, pretrained, pretrained_filter_fn=checkpoint_filter_fn, **kwargs
+    )
 
 
 def _cfg(url: str = "", **kwargs) -> dict[str, Any]:
     return {
-        "url": url, "num_classes": 1000, "input_size": (3, 224, 224), "pool_size": (7, 7),
-        "crop_pct": 0.9, "interpolation": "bicubic", "fixed_input_size": True,
-        "mean": IMAGENET_DEFAULT_MEAN, "std": IMAGENET_DEFAULT_STD,
-        "first_conv": "patch_embed.proj", "classifier": "head.fc",
-        "license": "apache-2.0", "paper_ids": "arXiv:2304.09856", **kwargs,
+        "url": url,
+        "num_classes": 1000,
+        "input_size": (3, 224, 224),
+        "pool_size": (7, 7),
+        "crop_pct": 0.9,
+        "interpolation": "bicubic",
+        "fixed_input_size": True,
+        "mean": IMAGENET_DEFAULT_MEAN,
+        "std": IMAGENET_DEFAULT_STD,
+        "first_conv": "patch_embed.proj",
+        "classifier": "head.fc",
+        "license": "apache-2.0",
+        "paper_ids": "arXiv:2304.09856",
+        **kwargs,
     }
 
 
-default_cfgs = generate_default_cfgs({
-    # the official release (README of IDEA-Research/LipsFormer); 82.70 top-1 per the authors
-    "lipsformer_swin_tiny.in1k": _cfg(
-        url="https://github.com/cyh1112/LipsFormer/releases/download/checkpoint/lipsformer-swin-tiny.pth"),
-    "lipsformer_swin_small": _cfg(),
-    "lipsformer_swin_base": _cfg(),
-    "lipsformer_cswin_tiny": _cfg(),
-})
+default_cfgs = generate_default_cfgs(
+    {
+        # the official release (README of IDEA-Research/LipsFormer); 82.70 top-1 per the authors
+        "lipsformer_swin_tiny.in1k": _cfg(
+            url="https://github.com/cyh1112/LipsFormer/releases/download/checkpoint/lipsformer-swin-tiny.pth"
+        ),
+        "lipsformer_swin_small": _cfg(),
+        "lipsformer_swin_base": _cfg(),
+        "lipsformer_cswin_tiny": _cfg(),
+    }
+)
 
 
 @register_model
@@ -645,6 +760,7 @@ def lipsformer_swin_base(pretrained: bool = False, **kwargs) -> LipsFormerSwin:
 @register_model
 def lipsformer_cswin_tiny(pretrained: bool = False, **kwargs) -> LipsFormerCSwin:
     """LipsFormer-CSwin-T: 83.5% IN-1k top-1 at 4.7 GFLOPs / 24M params (paper)."""
-    args = dict(embed_dim=64, depths=(1, 2, 21, 1), split_size=(1, 2, 7, 7), num_heads=(2, 4, 8, 16))
+    args = dict(
+        embed_dim=64, depths=(1, 2, 21, 1), split_size=(1, 2, 7, 7), num_heads=(2, 4, 8, 16)
+    )
     return _create(LipsFormerCSwin, "lipsformer_cswin_tiny", pretrained, **dict(args, **kwargs))
-

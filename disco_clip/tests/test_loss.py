@@ -26,7 +26,7 @@ def distributed_run(request):
     return world_size, per_rank
 
 
-@pytest.mark.parametrize("variant", ["paper", "paper_tiled"])
+@pytest.mark.parametrize("variant", ["paper", "paper_all_reduce", "paper_tiled"])
 def test_paper_scale_equals_full_batch_loss(distributed_run, variant):
     """Paper scale: loss = CE_img + CE_txt, the gradient of exactly that full-batch loss."""
     world_size, per_rank = distributed_run
@@ -38,7 +38,7 @@ def test_paper_scale_equals_full_batch_loss(distributed_run, variant):
     torch.testing.assert_close(scale, 2 * ref_scale, **TOL)
 
 
-@pytest.mark.parametrize("variant", ["open_clip", "open_clip_tiled"])
+@pytest.mark.parametrize("variant", ["open_clip", "open_clip_all_reduce", "open_clip_tiled"])
 def test_open_clip_scale_equals_clip_loss_local(distributed_run, variant):
     """open_clip scale: same value and gradients as ClipLoss(local_loss, gather_with_grad)."""
     world_size, per_rank = distributed_run
@@ -129,5 +129,7 @@ def test_constructor_validation():
         DisCoClipLoss("bogus")
     with pytest.raises(ValueError, match="tile_size"):
         DisCoClipLoss(tile_size=0)
+    with pytest.raises(ValueError, match="backward_collective"):
+        DisCoClipLoss(backward_collective="broadcast")
     with pytest.raises(ValueError, match="world_size=2"):
         DisCoClipLoss(world_size=2)(torch.randn(2, 3), torch.randn(2, 3), torch.tensor(1.0))

@@ -2,8 +2,10 @@
 
 Baselines measured in the same run: open_clip ``ClipLoss(local_loss=True,
 gather_with_grad=True)`` ("local", same memory class, reduce-scatter backward) and open_clip's
-default distributed ``ClipLoss()`` ("naive", full B x B logits per rank). Goals from the issue:
-DisCo loss memory <= 1.2/N of naive at global B >= 8192, step time <= 1.0x local.
+default distributed ``ClipLoss()`` ("naive", full B x B logits per rank). Also shown: DisCo
+with the official repo's all_reduce backward ("disco_all_reduce") and the ring-tiled mode.
+Goals from the issue: DisCo loss memory <= 1.2/N of naive at global B >= 8192, step time <=
+1.0x local.
 
     python tools/bench.py                         # spawns 2 gloo ranks on CPU
     torchrun --nproc_per_node 8 tools/bench.py --launcher pytorch --batch 32768   # 8 GPUs, nccl
@@ -17,7 +19,7 @@ import sys
 
 import torch
 
-from disco_clip.benchmark import METHODS, bench_worker
+from disco_clip.benchmark import BENCH_METHODS, bench_worker
 from disco_clip.distributed import cleanup, init_distributed
 from disco_clip.spawn import run_in_process_group
 
@@ -32,7 +34,7 @@ def parse_args(argv):
     p.add_argument("--batch", type=int, default=8192, help="global batch B")
     p.add_argument("--dim", type=int, default=512)
     p.add_argument("--tile-size", type=int, default=1024)
-    p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--repeats", type=int, default=5)
     return p.parse_args(argv)
 
 
@@ -45,7 +47,7 @@ def report(rows: list[dict], world_size: int, batch: int) -> str:
              "step of the slowest rank",
              "| method | time (s) | time ÷ local | peak MiB | peak ÷ naive |",
              "|---|---|---|---|---|"]
-    for method in METHODS:
+    for method in BENCH_METHODS:
         r = by[method]
         lines.append(f"| {method} | {r['seconds']:.3f} | "
                      f"{r['seconds'] / by['local']['seconds']:.2f} | "

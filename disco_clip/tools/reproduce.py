@@ -58,9 +58,10 @@ def gradient_table(world_sizes, local_batch: int, dim: int = 64, tile: int = 16)
     rows = ["| variant | N | global B | expected (vs full-batch `ClipLoss` L) | max abs diff: "
             "loss | ∇ image feats | ∇ text feats | ∇ logit_scale |",
             "|---|---|---|---|---|---|---|---|"]
-    expected = {"paper": "2L, 2∇L", "paper_tiled": "2L, 2∇L",
-                "open_clip": "L, N·∇L (feats)", "open_clip_tiled": "L, N·∇L (feats)",
-                "open_clip_local": "L, N·∇L (feats)", "naive": "L, ∇L"}
+    expected = {"paper": "2L, 2∇L", "paper_all_reduce": "2L, 2∇L", "paper_tiled": "2L, 2∇L",
+                "open_clip": "L, N·∇L (feats)", "open_clip_all_reduce": "L, N·∇L (feats)",
+                "open_clip_tiled": "L, N·∇L (feats)", "open_clip_local": "L, N·∇L (feats)",
+                "naive": "L, ∇L"}
     for n in world_sizes:
         per_rank = run_in_process_group(rank_losses_and_grads, n, local_batch, dim, tile)
         for name, relation in expected.items():

@@ -10,7 +10,8 @@ Methods:
 ``naive``  open_clip ``ClipLoss()`` in a process group (its default distributed path): gather
            without grad, full ``B x B`` logits on every rank.
 ``local``  open_clip ``ClipLoss(local_loss=True, gather_with_grad=True)``.
-``disco``  :class:`~disco_clip.DisCoClipLoss` (paper scale).
+``disco``  :class:`~disco_clip.DisCoClipLoss` (paper scale, reduce-scatter backward).
+``disco_all_reduce``  the same with the official repo's all_reduce backward.
 ``tiled``  :class:`~disco_clip.DisCoClipLoss` with ``tile_size``.
 """
 
@@ -30,6 +31,7 @@ from .loss import DisCoClipLoss
 from .memory import make_rss_track_heap, measure_peak
 
 METHODS = ("naive", "local", "disco", "tiled")
+BENCH_METHODS = ("naive", "local", "disco", "disco_all_reduce", "tiled")
 BYTES = {torch.float32: 4, torch.float16: 2, torch.bfloat16: 2, torch.float64: 8}
 
 
@@ -41,6 +43,8 @@ def build_method(method: str, rank: int, world_size: int, tile_size: int = 1024)
                                   world_size=world_size)
     if method == "disco":
         return DisCoClipLoss()
+    if method == "disco_all_reduce":  # the official repo's backward communication
+        return DisCoClipLoss(backward_collective="all_reduce")
     if method == "tiled":
         return DisCoClipLoss(tile_size=tile_size)
     raise ValueError(f"unknown method {method!r}; choose from {METHODS}")
@@ -58,23 +62,23 @@ def analytic_bytes(method: str, batch: int, world_size: int, dim: int, tile_size
                    dtype: torch.dtype = torch.float32) -> int:
     """Live-buffer count at the peak of forward+backward, derived from the autograd graph.
 
-    ``naive``: the ``B x B`` logits plus two saved log-softmax outputs (one per direction) and,
-    during backward, the incoming gradient and the log-softmax gradient of one direction: 4 B^2
-    (the gathered features add ``4 B D``: list buffers + concatenation, twice).
-    ``local``/``disco``: the same four buffers, each ``b x B`` with ``b = B/N``: 4 B^2/N, plus
-    the gathered features and their ``B x D`` gradient.
-    ``tiled``: no logits; ~12 ``b x D`` feature-sized buffers (chunk, travelling gradient and
-    their receive buffers, local gradients) + 4 ``tile x tile`` temporaries.
+    ``naive``: the ``B x B`` logits' two saved log-softmax outputs (one per direction) plus, in
+    backward, the incoming gradient and the log-softmax gradient of one direction: 4 B^2; the
+    gathered features, their concatenation and the local feature gradients add ~3 B D.
+    ``local``/``disco``: the same four buffers, each ``b x B`` with ``b = B/N``: 4 B^2/N + 3 B D.
+    ``tiled``: no logits; at a ring hop in backward the ``(2, b, D)`` chunk and its received
+    copy, the travelling gradient and the two local gradients are live, 8 b D, plus one
+    ``tile x tile`` block.
     """
     elem = BYTES[dtype]
     b = batch // world_size
     if method == "naive":
-        return elem * (4 * batch * batch + 4 * batch * dim)
-    if method in ("local", "disco"):
-        return elem * (4 * b * batch + 4 * batch * dim)
+        return elem * (4 * batch * batch + 3 * batch * dim)
+    if method in ("local", "disco", "disco_all_reduce"):
+        return elem * (4 * b * batch + 3 * batch * dim)
     if method == "tiled":
         tile = min(tile_size, b)
-        return elem * (12 * b * dim + 4 * tile * tile)
+        return elem * (8 * b * dim + tile * tile)
     raise ValueError(method)
 
 
@@ -159,24 +163,28 @@ def measure_method(method: str, rank: int, world_size: int, batch: int, dim: int
                                        seconds), device)
 
 
-def time_method(method: str, rank: int, world_size: int, batch: int, dim: int,
-                device: torch.device, tile_size: int = 1024, repeats: int = 3,
-                warmup: int = 1) -> float:
-    """Median over ``repeats`` of the slowest rank's forward+backward time (all ranks at once)."""
-    loss_fn = build_method(method, rank, world_size, tile_size)
+def time_methods(methods: tuple[str, ...], rank: int, world_size: int, batch: int, dim: int,
+                 device: torch.device, tile_size: int = 1024, repeats: int = 5,
+                 warmup: int = 1) -> dict[str, float]:
+    """Median over ``repeats`` of the slowest rank's forward+backward time, per method.
+
+    Methods are interleaved within each repeat so that drifts in machine load hit all alike.
+    """
+    losses = {m: build_method(m, rank, world_size, tile_size) for m in methods}
     image, text = local_features(rank, batch // world_size, dim, device)
     scale = torch.tensor(math.log(1 / 0.07), device=device).exp()
-    times = []
+    times: dict[str, list[float]] = {m: [] for m in methods}
     for i in range(warmup + repeats):
-        img, txt, s = _fresh(image, text, scale)
-        if dist.is_initialized():
-            dist.barrier()
-        elapsed = torch.tensor([_run(loss_fn, img, txt, s)], device=device)
-        if dist.is_initialized():
-            dist.all_reduce(elapsed, op=dist.ReduceOp.MAX)
-        if i >= warmup:
-            times.append(elapsed.item())
-    return sorted(times)[len(times) // 2]
+        for method in methods:
+            img, txt, s = _fresh(image, text, scale)
+            if dist.is_initialized():
+                dist.barrier()
+            elapsed = torch.tensor([_run(losses[method], img, txt, s)], device=device)
+            if dist.is_initialized():
+                dist.all_reduce(elapsed, op=dist.ReduceOp.MAX)
+            if i >= warmup:
+                times[method].append(elapsed.item())
+    return {m: sorted(t)[len(t) // 2] for m, t in times.items()}
 
 
 def _max_over_ranks(m: Measurement, device: torch.device) -> Measurement:
@@ -236,13 +244,13 @@ def max_batch_worker(rank: int, world_size: int, method: str, budget_bytes: int,
 
 
 def bench_worker(rank: int, world_size: int, batch: int, dim: int, tile_size: int,
-                 repeats: int, methods: tuple[str, ...] = METHODS) -> list[dict]:
+                 repeats: int, methods: tuple[str, ...] = BENCH_METHODS) -> list[dict]:
     """Step time (all ranks at once) and peak loss memory of every method at one batch."""
     device = (torch.device("cuda", torch.cuda.current_device()) if torch.cuda.is_available()
               and dist.get_backend() == "nccl" else torch.device("cpu"))
+    seconds = time_methods(methods, rank, world_size, batch, dim, device, tile_size, repeats)
     rows = []
     for method in methods:
-        seconds = time_method(method, rank, world_size, batch, dim, device, tile_size, repeats)
         memory = measure_method(method, rank, world_size, batch, dim, device, tile_size)
-        rows.append({**memory.as_dict(), "seconds": seconds, "device": str(device)})
+        rows.append({**memory.as_dict(), "seconds": seconds[method], "device": str(device)})
     return rows

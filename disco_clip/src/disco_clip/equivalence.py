@@ -3,15 +3,14 @@
 Every rank takes its slice of one global float64 batch, runs each loss variant and returns the
 loss and the gradients w.r.t. its image features, text features and ``logit_scale``. The
 single-process reference is open_clip's ``ClipLoss`` on the whole batch. The expected relations
-(see :mod:`disco_clip.loss`) are
+(see :mod:`disco_clip.loss`), with L the full-batch loss and N the number of ranks:
 
-========================  ===========  ========================  ==============================
-variant                   mean loss    feature grads (concat.)   logit_scale grad (rank mean)
-========================  ===========  ========================  ==============================
-paper, paper_tiled        2 L          2 dL/dF                   2 dL/ds
-open_clip, open_clip_t.   L            N dL/dF                   dL/ds
-open_clip_local           L            N dL/dF                   dL/ds
-========================  ===========  ========================  ==============================
+- ``paper*`` variants: mean loss 2 L, feature gradients 2 dL/dF, logit_scale gradient 2 dL/ds;
+- ``open_clip*`` variants and open_clip's local loss: L, N dL/dF, dL/ds;
+- open_clip's naive ``ClipLoss()``: L, dL/dF, dL/ds.
+
+Feature gradients are concatenated over ranks, losses and logit_scale gradients averaged over
+ranks (what DDP does).
 """
 
 from __future__ import annotations
@@ -24,7 +23,9 @@ from .loss import DisCoClipLoss
 
 VARIANTS = {  # name -> DisCoClipLoss kwargs (tile_size filled in by the caller)
     "paper": {"gradient_scale": "paper"},
+    "paper_all_reduce": {"gradient_scale": "paper", "backward_collective": "all_reduce"},
     "open_clip": {"gradient_scale": "open_clip"},
+    "open_clip_all_reduce": {"gradient_scale": "open_clip", "backward_collective": "all_reduce"},
     "paper_tiled": {"gradient_scale": "paper", "tile_size": True},
     "open_clip_tiled": {"gradient_scale": "open_clip", "tile_size": True},
 }

@@ -5,18 +5,23 @@ Backward: every rank holds ``dL_r/dF`` for the *whole* gathered tensor; the grad
 rank's own slice is the reduction of those ``N`` tensors over ranks, so one collective replaces
 recomputing the other ranks' rows of the B x B logits (the paper's "inter-GPU" gradient).
 
-Two reductions, which differ only by a constant factor on the feature gradient:
+``reduction`` fixes the gradient, which differs only by a constant factor:
 
-``"avg"`` (paper-faithful, ``disco/gather.py`` of the official repo)
-    all_reduce with an average of the full ``(N*b, D)`` gradient, then slice the local rows.
-    With the paper's per-rank loss this gives exactly the gradient of the full-batch
+``"avg"`` (paper-faithful, ``disco/gather.py`` of the official repo): the mean over ranks.
+    With the paper's per-rank loss this is exactly the gradient of the full-batch
     (non-distributed) loss w.r.t. the local features.
-``"sum"`` (open_clip-compatible, ``torch.distributed.nn.all_gather`` semantics)
-    reduce_scatter with a sum: ``N`` times the ``"avg"`` gradient, and half the traffic.
+``"sum"`` (open_clip-compatible, ``torch.distributed.nn.all_gather`` semantics): ``N`` times that.
 
-Only single-tensor collectives are used (``all_gather_into_tensor``, ``all_reduce``,
-``reduce_scatter_tensor``), never the deprecated ``torch.distributed.nn`` autograd wrappers, so
-the same code runs on gloo (CPU) and nccl (GPU).
+``collective`` only chooses how it is computed:
+
+``"reduce_scatter"`` (default): each rank receives just its own reduced slice; half the traffic
+    of an all_reduce and no ``(N*b, D)`` copy.
+``"all_reduce"``: the official repo's pattern, all_reduce of the full ``(N*b, D)`` gradient,
+    then slice. Same numbers; kept to measure the difference (``tools/bench.py``).
+
+Only single-tensor collectives are used (``all_gather_single``, ``reduce_scatter_single``,
+``all_reduce``), never the deprecated ``torch.distributed.nn`` autograd wrappers, so the same
+code runs on gloo (CPU) and nccl (GPU).
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ import torch
 import torch.distributed as dist
 
 Reduction = Literal["avg", "sum"]
+Collective = Literal["reduce_scatter", "all_reduce"]
 
 
 def group_rank_and_size(group: dist.ProcessGroup | None = None) -> tuple[int, int]:
@@ -71,20 +77,18 @@ def all_gather_into(output: torch.Tensor, tensor: torch.Tensor, group=None) -> N
     _all_gather_single(output, tensor.contiguous(), group=group)
 
 
-def _reduce_scatter_sum(output: torch.Tensor, tensor: torch.Tensor, group=None) -> None:
-    _reduce_scatter_single(output, tensor.contiguous(), op=dist.ReduceOp.SUM, group=group)
-
-
 class DisCoGather(torch.autograd.Function):
     """``(b, D) -> (N*b, D)`` all_gather whose backward reduces the gradient over ranks."""
 
     @staticmethod
-    def forward(ctx, tensor: torch.Tensor, group, reduction: Reduction) -> torch.Tensor:
+    def forward(ctx, tensor: torch.Tensor, group, reduction: Reduction,
+                collective: Collective) -> torch.Tensor:
         rank, world = group_rank_and_size(group)
-        ctx.group, ctx.reduction, ctx.rank, ctx.world = group, reduction, rank, world
+        ctx.group, ctx.rank, ctx.world = group, rank, world
+        ctx.reduction, ctx.collective = reduction, collective
         ctx.local_rows = tensor.shape[0]
         if world == 1:
-            return tensor.clone()
+            return tensor.view_as(tensor)
         output = tensor.new_empty((world * tensor.shape[0], *tensor.shape[1:]))
         all_gather_into(output, tensor, group)
         return output
@@ -92,22 +96,30 @@ class DisCoGather(torch.autograd.Function):
     @staticmethod
     def backward(ctx, grad_output: torch.Tensor):
         if ctx.world == 1:
-            return grad_output, None, None
-        rows = ctx.local_rows
-        if ctx.reduction == "avg":
-            # The paper all-reduces grad_output in place; a copy keeps autograd's buffer intact.
+            return grad_output, None, None, None
+        rows, rank = ctx.local_rows, ctx.rank
+        if ctx.collective == "all_reduce":
+            # The official code all-reduces grad_output in place; a copy leaves autograd's
+            # buffer intact.
+            op = dist.ReduceOp.AVG if ctx.reduction == "avg" else dist.ReduceOp.SUM
             full = grad_output.contiguous().clone()
-            dist.all_reduce(full, op=dist.ReduceOp.AVG, group=ctx.group)
-            return full[ctx.rank * rows : (ctx.rank + 1) * rows].clone(), None, None
+            dist.all_reduce(full, op=op, group=ctx.group)
+            return full[rank * rows : (rank + 1) * rows].clone(), None, None, None
         local = grad_output.new_empty((rows, *grad_output.shape[1:]))
-        _reduce_scatter_sum(local, grad_output, ctx.group)
-        return local, None, None
+        _reduce_scatter_single(local, grad_output.contiguous(), op=dist.ReduceOp.SUM,
+                               group=ctx.group)
+        if ctx.reduction == "avg":
+            local.div_(ctx.world)
+        return local, None, None, None
 
 
-def disco_gather(
-    tensor: torch.Tensor, group: dist.ProcessGroup | None = None, reduction: Reduction = "avg"
-) -> torch.Tensor:
+def disco_gather(tensor: torch.Tensor, group: dist.ProcessGroup | None = None,
+                 reduction: Reduction = "avg", collective: Collective = "reduce_scatter"
+                 ) -> torch.Tensor:
     """Differentiable all_gather of ``tensor`` along dim 0 (see module docstring)."""
     if reduction not in ("avg", "sum"):
         raise ValueError(f"reduction must be 'avg' or 'sum', got {reduction!r}")
-    return DisCoGather.apply(tensor, group, reduction)
+    if collective not in ("reduce_scatter", "all_reduce"):
+        raise ValueError(f"collective must be 'reduce_scatter' or 'all_reduce', got "
+                         f"{collective!r}")
+    return DisCoGather.apply(tensor, group, reduction, collective)

@@ -20,10 +20,10 @@ gradient_scale  per-rank loss               feature gradient on rank k       aft
 ``"open_clip"`` (CE_img + CE_txt) / 2       N dL_full/dF_k                   dL_full/dθ (exact)
 ==============  ==========================  ===============================  ===================
 
-``"paper"`` is the official repo: the mean over ranks of the loss and every feature gradient
-equal those of the non-distributed loss ``CE_img + CE_txt`` over all B pairs, which is the
-paper's equivalence claim, and parameter gradients match a naive run in which every rank builds
-the full B x B logits. ``"open_clip"`` reproduces ``ClipLoss(local_loss=True,
+``"paper"`` is the official repo (AVG reduction): the mean over ranks of the loss and every
+feature gradient equal those of the non-distributed loss ``CE_img + CE_txt`` over all B pairs,
+which is the paper's equivalence claim, and parameter gradients match a naive run in which every
+rank builds the full B x B logits. ``"open_clip"`` reproduces ``ClipLoss(local_loss=True,
 gather_with_grad=True)`` exactly: the same loss value and gradients, i.e. ``N/2`` times the
 paper's feature gradient. The ``logit_scale`` gradient is local (``dL_r/ds``) in both, so after
 DDP averaging it is ``dL/ds`` of the per-rank loss form, again as in open_clip.
@@ -48,6 +48,22 @@ GradientScale = Literal["paper", "open_clip"]
 GRADIENT_SCALES = ("paper", "open_clip")
 
 
+class _ScaleGradient(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, tensor: torch.Tensor, factor: float) -> torch.Tensor:
+        ctx.factor = factor
+        return tensor.view_as(tensor)
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor):
+        return grad * ctx.factor, None
+
+
+def scale_gradient(tensor: torch.Tensor, factor: float) -> torch.Tensor:
+    """Identity in forward; multiplies the gradient by ``factor`` in backward."""
+    return tensor if factor == 1.0 else _ScaleGradient.apply(tensor, factor)
+
+
 class DisCoClipLoss(nn.Module):
     """Distributed contrastive loss of DisCo-CLIP (arXiv 2304.08480).
 
@@ -57,6 +73,9 @@ class DisCoClipLoss(nn.Module):
             module docstring for the exact factors.
         tile_size: ``None`` for the paper's two ``b x B`` logit blocks; an int switches to the
             ring-tiled mode (:mod:`disco_clip.tiled`) whose loss memory is ``O(B*D/N + tile^2)``.
+        backward_collective: ``"reduce_scatter"`` (default) or ``"all_reduce"`` (the official
+            repo's communication pattern); the gradient is the same either way
+            (:mod:`disco_clip.gather`). Not used by the tiled mode.
         rank, world_size: accepted for ``ClipLoss`` constructor compatibility; if given they
             must agree with ``group``.
         group: process group (default: the world).
@@ -68,6 +87,7 @@ class DisCoClipLoss(nn.Module):
         self,
         gradient_scale: GradientScale = "paper",
         tile_size: int | None = None,
+        backward_collective: str = "reduce_scatter",
         rank: int | None = None,
         world_size: int | None = None,
         group: dist.ProcessGroup | None = None,
@@ -80,14 +100,19 @@ class DisCoClipLoss(nn.Module):
         if tile_size is not None and tile_size < 1:
             raise ValueError(f"tile_size must be a positive int or None, got {tile_size}")
         self.gradient_scale = gradient_scale
+        if backward_collective not in ("reduce_scatter", "all_reduce"):
+            raise ValueError(f"backward_collective must be 'reduce_scatter' or 'all_reduce', "
+                             f"got {backward_collective!r}")
         self.tile_size = tile_size
+        self.backward_collective = backward_collective
         self.group = group
         self.check_batch_sizes = check_batch_sizes
         self._expected = (rank, world_size)
         self._labels: dict[tuple, torch.Tensor] = {}
 
     def extra_repr(self) -> str:
-        return f"gradient_scale={self.gradient_scale!r}, tile_size={self.tile_size}"
+        return (f"gradient_scale={self.gradient_scale!r}, tile_size={self.tile_size}, "
+                f"backward_collective={self.backward_collective!r}")
 
     def _rank_and_world(self) -> tuple[int, int]:
         rank, world = group_rank_and_size(self.group)
@@ -139,25 +164,29 @@ class DisCoClipLoss(nn.Module):
                 loss = loss + 0.0 * logit_bias.sum()
         else:
             loss = self._blockwise_loss(image_features, text_features, logit_scale, logit_bias,
-                                        rank, halve)
+                                        rank, world, halve)
         return {"contrastive_loss": loss} if output_dict else loss
 
     def _blockwise_loss(self, image_features, text_features, logit_scale, logit_bias, rank,
-                        halve):
+                        world, halve):
         reduction = "sum" if halve else "avg"
-        all_image = disco_gather(image_features, self.group, reduction)
-        all_text = disco_gather(text_features, self.group, reduction)
+        all_image = disco_gather(image_features, self.group, reduction, self.backward_collective)
+        all_text = disco_gather(text_features, self.group, reduction, self.backward_collective)
         rows = image_features.shape[0]
-        # Local rows are sliced from the *gathered* tensors: with the AVG backward, taking them
-        # from the local features would scale the row and column paths differently (wrong
-        # gradient, not just a rescaled one).
-        own = slice(rank * rows, (rank + 1) * rows)
+        # The local rows must get the same reduction as the gathered columns. The official
+        # code slices them from the gathered tensor, so their gradient goes through the
+        # all_reduce; scaling the local features' row gradient by the same 1/N gives the same
+        # numbers without the (N*b, D) zero-filled slice gradient. Mixing local rows with an
+        # unscaled AVG column gradient would be wrong, not just rescaled (tests check this).
+        row_scale = 1.0 if halve else 1.0 / world
+        own_image = scale_gradient(image_features, row_scale)
+        own_text = scale_gradient(text_features, row_scale)
         labels = self._local_labels(rows, rank, image_features.device)
 
         def logits(local_rows, all_columns):  # (b, B); freed once cross_entropy has its softmax
             out = logit_scale * local_rows @ all_columns.T
             return out if logit_bias is None else out + logit_bias
 
-        loss = F.cross_entropy(logits(all_image[own], all_text), labels) + \
-            F.cross_entropy(logits(all_text[own], all_image), labels)
+        loss = F.cross_entropy(logits(own_image, all_text), labels) + \
+            F.cross_entropy(logits(own_text, all_image), labels)
         return loss / 2 if halve else loss

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import torch
 import torch.distributed as dist
+from open_clip.loss import SigLipLoss
 
-from disco_clip import DisCoClipLoss, equivalence
+from disco_clip import DisCoClipLoss, DisCoSigLipLoss, equivalence
 
 
 def global_inputs(world_size: int, local_batch: int, dim: int = 8, seed: int = 0):
@@ -20,7 +21,31 @@ def loss_and_grads(rank: int, world_size: int, local_batch: int) -> dict:
     out["uneven_tiled"] = uneven_batches(rank, world_size, 2)
     out["mismatched"] = mismatched_image_text(rank, world_size)
     out["local_rows_avg"] = local_rows_with_avg_gather(rank, world_size, local_batch)
+    out.update(siglip_losses_and_grads(rank, world_size, local_batch))
     return out
+
+
+def siglip_inputs(world_size: int, local_batch: int):
+    image, text, scale = global_inputs(world_size, local_batch)
+    return image, text, scale, torch.tensor(-2.5, dtype=torch.float64)
+
+
+def siglip_grads(loss_fn, image, text, scale, bias):
+    leaves = [t.clone().requires_grad_() for t in (image, text, scale, bias)]
+    loss = loss_fn(*leaves)
+    loss.backward()
+    return (loss.detach(), *(t.grad for t in leaves))
+
+
+def siglip_losses_and_grads(rank: int, world_size: int, local_batch: int) -> dict:
+    image, text, scale, bias = siglip_inputs(world_size, local_batch)
+    rows = slice(rank * local_batch, (rank + 1) * local_batch)
+    mine = (image[rows], text[rows], scale, bias)
+    return {
+        "siglip_paper": siglip_grads(DisCoSigLipLoss("paper"), *mine),
+        "siglip_open_clip": siglip_grads(DisCoSigLipLoss("open_clip"), *mine),
+        "siglip_open_clip_ref": siglip_grads(SigLipLoss(rank=rank, world_size=world_size), *mine),
+    }
 
 
 def uneven_batches(rank: int, world_size: int, tile_size) -> str:

@@ -6,8 +6,9 @@ import dist_workers
 import pytest
 import torch
 from open_clip import ClipLoss
+from open_clip.loss import SigLipLoss
 
-from disco_clip import DisCoClipLoss, disco_gather, equivalence
+from disco_clip import DisCoClipLoss, DisCoSigLipLoss, disco_gather, equivalence
 from disco_clip.spawn import run_in_process_group
 from disco_clip.tiled import RingTiledContrastiveLoss
 
@@ -97,6 +98,28 @@ def test_local_rows_with_avg_gather_is_wrong(distributed_run):
     assert not torch.allclose(ratio, ratio.flatten()[0].expand_as(ratio), rtol=1e-3)
 
 
+def _siglip_combined(per_rank, name):
+    """Rank-mean loss, scale and bias grads; concatenated feature grads."""
+    loss, image, text, scale, bias = zip(*(r[name] for r in per_rank), strict=True)
+    return (torch.stack(loss).mean(), torch.cat(image), torch.cat(text),
+            torch.stack(scale).mean(), torch.stack(bias).mean())
+
+
+def test_siglip_matches_open_clip_and_full_batch(distributed_run):
+    world_size, per_rank = distributed_run
+    for rank in per_rank:  # open_clip scale: identical to open_clip's SigLipLoss, rank by rank
+        for ours, theirs in zip(rank["siglip_open_clip"], rank["siglip_open_clip_ref"],
+                                strict=True):
+            torch.testing.assert_close(ours, theirs, **TOL)
+    ref = dist_workers.siglip_grads(SigLipLoss(), *dist_workers.siglip_inputs(world_size,
+                                                                            LOCAL_BATCH))
+    paper = _siglip_combined(per_rank, "siglip_paper")
+    for ours, theirs in zip(paper, ref, strict=True):  # paper scale: the full-batch loss
+        torch.testing.assert_close(ours, theirs, **TOL)
+    open_clip_scale = _siglip_combined(per_rank, "siglip_open_clip")
+    torch.testing.assert_close(open_clip_scale[1], world_size * ref[1], **TOL)
+
+
 def test_single_process_matches_clip_loss():
     image, text, scale = dist_workers.global_inputs(1, 10)
     ref = ClipLoss()(image, text, scale)
@@ -105,6 +128,9 @@ def test_single_process_matches_clip_loss():
     torch.testing.assert_close(DisCoClipLoss(tile_size=3)(image, text, scale), 2 * ref, **TOL)
     out = DisCoClipLoss()(image, text, scale, output_dict=True)
     assert set(out) == {"contrastive_loss"}
+    bias = torch.tensor(-1.0, dtype=torch.float64)
+    torch.testing.assert_close(DisCoSigLipLoss()(image, text, scale, bias),
+                               SigLipLoss()(image, text, scale, bias), **TOL)
 
 
 @pytest.mark.parametrize("halve,average", [(False, True), (True, False)])

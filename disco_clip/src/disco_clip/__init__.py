@@ -1,7 +1,7 @@
 """DisCo-CLIP (arXiv 2304.08480): a distributed contrastive loss for open_clip, and a trainer."""
 
 from .gather import DisCoGather, disco_gather
-from .loss import DisCoClipLoss
+from .loss import DisCoClipLoss, DisCoSigLipLoss
 from .models import TINY_MODEL, register_model_configs
 from .tiled import RingTiledContrastiveLoss
 
@@ -10,6 +10,7 @@ register_model_configs()
 __all__ = [
     "DisCoClipLoss",
     "DisCoGather",
+    "DisCoSigLipLoss",
     "RingTiledContrastiveLoss",
     "TINY_MODEL",
     "disco_gather",

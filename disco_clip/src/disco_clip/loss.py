@@ -190,3 +190,52 @@ class DisCoClipLoss(nn.Module):
         loss = F.cross_entropy(logits(own_image, all_text), labels) + \
             F.cross_entropy(logits(own_text, all_image), labels)
         return loss / 2 if halve else loss
+
+
+class DisCoSigLipLoss(nn.Module):
+    """SigLIP's sigmoid loss (arXiv 2303.15343) with DisCo's gather: the same decomposition.
+
+    Rank r scores its b images against all B texts (one ``b x B`` block): the loss is
+    ``sum_ij softplus(z_ij) - sum_i z_ii`` over the block, divided by b, with
+    ``z = logit_scale * I T^T + logit_bias`` (equal to ``-sum log sigmoid(y z) / b`` with
+    ``y = +1`` on the positive pair and -1 elsewhere, without the label matrix). Texts are
+    gathered with :func:`~disco_clip.gather.disco_gather`; images are only ever local rows, so
+    their gradient gets the same reduction factor directly.
+
+    ``gradient_scale="open_clip"`` equals open_clip's ``SigLipLoss(rank, world_size)`` (its ring
+    exchanges send gradients back with a sum); ``"paper"`` (AVG) makes the feature gradients
+    exactly those of the full-batch single-process loss, N times smaller. The mean loss over
+    ranks is the full-batch loss in both. Call signature as open_clip's ``SigLipLoss``.
+    """
+
+    def __init__(self, gradient_scale: GradientScale = "paper",
+                 backward_collective: str = "reduce_scatter", rank: int | None = None,
+                 world_size: int | None = None, group: dist.ProcessGroup | None = None,
+                 check_batch_sizes: bool = True) -> None:
+        super().__init__()
+        self.clip = DisCoClipLoss(gradient_scale, None, backward_collective, rank, world_size,
+                                  group, check_batch_sizes)
+
+    def forward(self, image_features: torch.Tensor, text_features: torch.Tensor,
+                logit_scale: torch.Tensor, logit_bias: torch.Tensor | None = None,
+                output_dict: bool = False):
+        clip = self.clip
+        rank, world = clip._rank_and_world()
+        if image_features.shape != text_features.shape and world == 1:
+            raise ValueError(f"image_features {tuple(image_features.shape)} and text_features "
+                             f"{tuple(text_features.shape)} must have the same shape")
+        if clip.check_batch_sizes and world > 1:
+            check_equal_batch_sizes(image_features, text_features, group=clip.group,
+                                    what="DisCoSigLipLoss")
+        paper = clip.gradient_scale == "paper"
+        all_text = disco_gather(text_features, clip.group, "avg" if paper else "sum",
+                                clip.backward_collective)
+        image = scale_gradient(image_features, 1.0 / world if paper else 1.0)
+        rows = image_features.shape[0]
+        logits = logit_scale * image @ all_text.T  # (b, B)
+        positives = logit_scale * (image * all_text[rank * rows : (rank + 1) * rows]).sum(-1)
+        if logit_bias is not None:
+            logits = logits + logit_bias
+            positives = positives + logit_bias
+        loss = (F.softplus(logits).sum() - positives.sum()) / rows
+        return {"contrastive_loss": loss} if output_dict else loss

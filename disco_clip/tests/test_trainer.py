@@ -125,6 +125,16 @@ def test_webdataset_training_single_process(tiny_shapes, tmp_path):
     assert "zeroshot_top1" in metrics
 
 
+def test_siglip_training_single_process(tiny_shapes, tmp_path):
+    main(["--config", str(QUICK), "--embedded-data", str(tiny_shapes),
+          "--embedded-train-samples", "128", "--batch-size", "16", "--workers", "0",
+          "--epochs", "1", "--max-steps", "2", "--val-frequency", "9", "--work-dir",
+          str(tmp_path), "--report-to", "none", "--loss", "siglip"])
+    state = torch.load(tmp_path / "disco_vit-tiny_2xb64-8e_shapes" / "checkpoints" /
+                       "epoch_latest.pt", weights_only=True)["state_dict"]
+    assert "logit_bias" in state and state["logit_bias"].item() < -9
+
+
 def test_image_folder_of_embedded_data_is_deterministic(tiny_shapes, tmp_path):
     from disco_clip.data.shapes import ShapesSpec, generate
 

@@ -15,7 +15,7 @@ import yaml
 from .distributed import LAUNCHERS
 from .loss import GRADIENT_SCALES
 
-LOSSES = ("naive", "local", "disco", "tiled")
+LOSSES = ("naive", "local", "disco", "tiled", "siglip")
 PRECISIONS = ("auto", "fp32", "amp", "amp_bf16")
 
 
@@ -51,7 +51,8 @@ def build_parser(prog: str = "train.py") -> argparse.ArgumentParser:
     g.add_argument("--loss", choices=LOSSES, default="disco",
                    help="naive: full BxB logits per rank (open_clip ClipLoss default); local: "
                         "open_clip ClipLoss(local_loss, gather_with_grad); disco: DisCoClipLoss; "
-                        "tiled: DisCoClipLoss with ring tiles")
+                        "tiled: DisCoClipLoss with ring tiles; siglip: DisCoSigLipLoss (the model "
+                        "gets open_clip's SigLIP init: logit scale 10, logit bias -10)")
     g.add_argument("--disco-gradient-scale", choices=GRADIENT_SCALES, default="paper")
     g.add_argument("--tile-size", type=int, default=1024, help="tile edge for --loss tiled")
     g = p.add_argument_group("optimisation")

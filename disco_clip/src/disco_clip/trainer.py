@@ -28,7 +28,7 @@ from .config import build_parser, parse_args
 from .data.datasets import CsvDataset, WebDataset, read_csv_rows
 from .data.shapes import ShapesSpec, ensure_shapes_dataset
 from .distributed import DistEnv, barrier, cleanup, init_distributed
-from .loss import DisCoClipLoss
+from .loss import DisCoClipLoss, DisCoSigLipLoss
 from .metrics import encode_dataset, retrieval_metrics, zero_shot_metrics
 from .models import register_model_configs
 
@@ -70,8 +70,11 @@ def create_model(args: argparse.Namespace, device: torch.device):
     """open_clip model by config name; ``--pretrained`` is an open_clip tag or checkpoint file
     (ours hold a ``state_dict`` key, which open_clip's loader understands)."""
     register_model_configs()
+    # open_clip_train's --siglip initialisation
+    extra = ({"init_logit_scale": math.log(10), "init_logit_bias": -10.0}
+             if args.loss == "siglip" else {})
     model, preprocess_train, preprocess_val = open_clip.create_model_and_transforms(
-        args.model, pretrained=args.pretrained, device=device, output_dict=True)
+        args.model, pretrained=args.pretrained, device=device, output_dict=True, **extra)
     return model, preprocess_train, preprocess_val, open_clip.get_tokenizer(args.model)
 
 
@@ -101,6 +104,9 @@ def build_loss(args, env: DistEnv):
     if args.loss == "local":
         return open_clip.ClipLoss(local_loss=True, gather_with_grad=True, rank=env.rank,
                                   world_size=env.world_size)
+    if args.loss == "siglip":
+        return DisCoSigLipLoss(gradient_scale=args.disco_gradient_scale, rank=env.rank,
+                               world_size=env.world_size)
     return DisCoClipLoss(gradient_scale=args.disco_gradient_scale,
                          tile_size=args.tile_size if args.loss == "tiled" else None,
                          rank=env.rank, world_size=env.world_size)

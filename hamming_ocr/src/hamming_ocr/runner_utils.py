@@ -1,0 +1,112 @@
+"""Config and Runner helpers shared by tools/train.py, eval.py, reproduce.py and bench.py."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import torch
+from mmengine.config import Config
+from mmengine.hooks import Hook
+from mmengine.runner import Runner
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+CONFIG_DIR = PROJECT_ROOT / 'configs'
+WORK_DIR_ROOT = PROJECT_ROOT / 'work_dirs'
+DEFAULT_CONFIG = CONFIG_DIR / 'quick' / 'hamming-ocr_mini-resnet-gca_1xb32-1500it_synth-latin.py'
+
+
+def _has_key(cfg: Config, dotted: str) -> bool:
+    node = cfg._cfg_dict
+    for part in dotted.split('.'):
+        if isinstance(node, (list, tuple)) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        elif isinstance(node, dict) and part in node:
+            node = node[part]
+        else:
+            return False
+    return True
+
+
+def load_config(path: str | os.PathLike, cfg_options: dict | None = None) -> Config:
+    """Load a config; ``--cfg-options`` may only override keys that exist (typos are errors)."""
+    cfg = Config.fromfile(str(path))
+    if cfg_options:
+        unknown = [key for key in cfg_options if not _has_key(cfg, key)]
+        if unknown:
+            raise KeyError(f'--cfg-options key(s) {unknown} do not exist in {path}')
+        cfg.merge_from_dict(cfg_options)
+    return cfg
+
+
+def default_work_dir(config_path: str | os.PathLike) -> str:
+    return str(WORK_DIR_ROOT / Path(config_path).stem)
+
+
+def configure_launcher(cfg: Config, launcher: str) -> None:
+    """mmengine launcher: 'none' or 'pytorch' (torchrun env); nccl with CUDA, gloo on CPU."""
+    cfg.launcher = launcher
+    cfg.env_cfg.dist_cfg = dict(backend='nccl' if torch.cuda.is_available() else 'gloo')
+
+
+def set_max_iters(cfg: Config, max_iters: int) -> None:
+    """Shorten/lengthen an iteration-based schedule consistently (loop, LR decay, checkpoint)."""
+    cfg.train_cfg.max_iters = max_iters
+    cfg.train_cfg.val_interval = max_iters
+    cfg.default_hooks.checkpoint.interval = max_iters
+    for scheduler in cfg.param_scheduler:
+        if scheduler.get('end', 0) > max_iters:
+            scheduler.end = max_iters
+        if scheduler.get('begin', 0) >= max_iters:
+            scheduler.begin = 0
+    cfg.param_scheduler = [s for s in cfg.param_scheduler if s.get('end', 1) > s.get('begin', 0)]
+
+
+def optional_test_sets(cfg: Config) -> tuple[dict[str, dict], list[str]]:
+    """The config's ``optional_test_sets`` whose data are present, and messages for the rest."""
+    present, skipped = {}, []
+    for prefix, dataset in (cfg.get('optional_test_sets') or {}).items():
+        if Path(dataset['data_root'], dataset['ann_file']).is_file():
+            present[prefix] = dataset
+        else:
+            skipped.append(f"{prefix}: skipped, {dataset['data_root']} not found")
+    return present, skipped
+
+
+def use_test_sets(cfg: Config, datasets: dict[str, dict]) -> None:
+    """Point the test dataloader/evaluator at ``{prefix: dataset_cfg}``."""
+    cfg.test_dataloader.dataset.datasets = list(datasets.values())
+    cfg.test_evaluator = dict(cfg.test_evaluator, dataset_prefixes=list(datasets))
+
+
+class KeepMetricsHook(Hook):
+    """Remembers the metrics of the last validation and test runs."""
+
+    priority = 'VERY_LOW'
+
+    def __init__(self) -> None:
+        self.val_metrics: dict = {}
+        self.test_metrics: dict = {}
+
+    def after_val_epoch(self, runner, metrics=None) -> None:
+        self.val_metrics = dict(metrics or {})
+
+    def after_test_epoch(self, runner, metrics=None) -> None:
+        self.test_metrics = dict(metrics or {})
+
+
+def build_runner(cfg: Config) -> tuple[Runner, KeepMetricsHook]:
+    runner = Runner.from_cfg(cfg)
+    keeper = KeepMetricsHook()
+    runner.register_hook(keeper)
+    return runner, keeper
+
+
+def format_metrics(metrics: dict) -> str:
+    """One line per dataset prefix: 'prefix  word_acc=...  char_recall=...'."""
+    rows: dict[str, list[str]] = {}
+    for key, value in sorted(metrics.items()):
+        prefix, _, name = key.rpartition('/')
+        prefix = prefix.replace('/recog', '') or 'all'
+        rows.setdefault(prefix, []).append(f'{name}={value:.4f}')
+    return '\n'.join(f'  {prefix:<12} ' + '  '.join(values) for prefix, values in rows.items())

@@ -40,3 +40,20 @@ def test_bench_reports_ratios():
                                 "--repeats", "1"])
     assert "DisCo memory ÷ naive" in text and "DisCo time ÷ local" in text
     assert "| disco |" in text and "| tiled |" in text
+
+
+def test_reproduce_under_torchrun_uses_its_own_groups():
+    """`make reproduce-discoclip` runs under torchrun: rank 0 must still start fresh groups."""
+    import os
+    import subprocess
+    import sys
+
+    from disco_clip.spawn import free_port
+
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2",
+           "--master_port", str(free_port()), str(ROOT / "tools" / "reproduce.py"),
+           "--launcher", "pytorch", "--quick", "--no-readme", "--world-sizes", "2"]
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=300, cwd=ROOT,
+                         env=dict(os.environ, OMP_NUM_THREADS="1"))
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert out.stdout.count("(a) gradient equality") == 1 and "took" in out.stdout

@@ -28,11 +28,17 @@ def free_port() -> int:
 
 def _worker(rank: int, world_size: int, port: int, backend: str, threads: int,
             fn: Callable, args: tuple, results) -> None:
+    # Under torchrun the inherited TORCHELASTIC_* variables would make env:// join the agent's
+    # store; this group gets its own store instead.
+    for key in [k for k in os.environ if k.startswith("TORCHELASTIC_")]:
+        del os.environ[key]
     os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), RANK=str(rank),
                       WORLD_SIZE=str(world_size), LOCAL_RANK=str(rank))
     torch.set_num_threads(threads)
     try:
-        dist.init_process_group(backend, rank=rank, world_size=world_size,
+        store = dist.TCPStore("127.0.0.1", port, world_size, is_master=rank == 0,
+                              timeout=timedelta(seconds=300))
+        dist.init_process_group(backend, store=store, rank=rank, world_size=world_size,
                                 timeout=timedelta(seconds=300))
         # Plain pickle copies tensors by value; torch's queue would pass file descriptors that
         # die with this process.

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 import time
+import warnings
 from dataclasses import asdict, dataclass
 
 import open_clip
@@ -29,6 +30,10 @@ from open_clip.loss import gather_features
 
 from .loss import DisCoClipLoss
 from .memory import make_rss_track_heap, measure_peak
+
+# open_clip 3.3's gather_with_grad path calls torch.distributed.nn.all_gather, deprecated in
+# torch 2.14 (fixed on open_clip main); it is the baseline here on purpose, so keep logs readable.
+warnings.filterwarnings("ignore", message=r"torch\.distributed\.nn\.functional\.all_gather")
 
 METHODS = ("naive", "local", "disco", "tiled")
 BENCH_METHODS = ("naive", "local", "disco", "disco_all_reduce", "tiled")

@@ -135,6 +135,19 @@ def test_siglip_training_single_process(tiny_shapes, tmp_path):
     assert "logit_bias" in state and state["logit_bias"].item() < -9
 
 
+def test_pretrained_path_initialises_the_model(tiny_shapes, tmp_path):
+    common = ["--config", str(QUICK), "--embedded-data", "", "--train-data",
+              str(tiny_shapes / "train.csv"), "--batch-size", "16", "--workers", "0",
+              "--epochs", "1", "--work-dir", str(tmp_path), "--report-to", "none"]
+    main([*common, "--name", "source", "--max-steps", "2"])
+    source = tmp_path / "source" / "checkpoints" / "epoch_1.pt"
+    main([*common, "--name", "copy", "--max-steps", "0", "--pretrained", str(source)])
+    before = torch.load(source, weights_only=True)["state_dict"]
+    after = torch.load(tmp_path / "copy" / "checkpoints" / "epoch_1.pt",
+                       weights_only=True)["state_dict"]
+    assert all(torch.equal(before[k], after[k]) for k in before)
+
+
 def test_image_folder_of_embedded_data_is_deterministic(tiny_shapes, tmp_path):
     from disco_clip.data.shapes import ShapesSpec, generate
 

@@ -14,7 +14,7 @@ from graphnorm.config import load_config, parse_overrides
 from graphnorm.engine import evaluate_checkpoint
 
 HERE = Path(__file__).resolve().parent.parent
-DEFAULT_CONFIG = HERE / "configs" / "quick" / "gatedgcn_learned_cluster.py"
+DEFAULT_CONFIG = HERE / "configs" / "quick" / "gcn_learned_cluster.py"
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

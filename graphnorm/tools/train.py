@@ -1,7 +1,7 @@
 """Train a GNN with learned graph normalization on one task and print its test metric.
 
     python tools/train.py                                   # quick CLUSTER run on CPU
-    python tools/train.py --config configs/gatedgcn_learned_zinc-like.py
+    python tools/train.py --config configs/quick/gatedgcn_learned_graph-reg.py
     python tools/train.py --cfg-options norm=graph seed=1   # override any config key
     torchrun --nproc_per_node 2 tools/train.py --launcher pytorch --config ...
 """
@@ -15,7 +15,7 @@ from graphnorm.config import load_config, parse_overrides
 from graphnorm.engine import train
 
 HERE = Path(__file__).resolve().parent.parent
-DEFAULT_CONFIG = HERE / "configs" / "quick" / "gatedgcn_learned_cluster.py"
+DEFAULT_CONFIG = HERE / "configs" / "quick" / "gcn_learned_cluster.py"
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

@@ -1,0 +1,17 @@
+# Quick CPU run: GCN + learned graph norm on a small regenerated SBM CLUSTER (the default of
+# `make train-graphnorm`, and the node-classification row of `make reproduce-graphnorm`).
+# Run:      make train-graphnorm            (or python tools/train.py)
+# Hardware: 1 CPU thread, ~15 s.  Paper: GPU, 10k graphs, 1000 epochs (../gcn_learned_cluster.py).
+# Expected: test balanced accuracy ~45-55 (6 classes: chance is 16.7).
+task = "cluster"
+num_graphs = (200, 50, 50)  # benchmark generator parameters, 2% of its graphs
+model = "gcn"
+norm = "learned"
+lambda_param = "softmax"  # normalised λ: softmax over the 4 norms per channel
+num_layers = 4  # L
+hidden = 32
+epochs = 15
+batch_size = 16
+lr = 2e-3
+lr_patience = 5
+seed = 41

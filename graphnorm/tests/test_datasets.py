@@ -47,7 +47,7 @@ def test_splits_differ(tmp_path):
 def check_undirected_simple(graph):
     src, dst = graph.edge_index
     assert (src != dst).all()
-    pairs = set(zip(src.tolist(), dst.tolist()))
+    pairs = set(zip(src.tolist(), dst.tolist(), strict=True))
     assert all((d, s) in pairs for s, d in pairs)
 
 

@@ -42,7 +42,7 @@ def test_every_backbone_and_mode_trains_one_step(model, mode):
         assert param.grad is not None, f"{name} got no gradient"
         assert torch.isfinite(param.grad).all(), name
     optimizer.step()
-    assert all(not torch.equal(a, b) for a, b in zip(before, net.parameters()))
+    assert all(not torch.equal(a, b) for a, b in zip(before, net.parameters(), strict=True))
     norms = [m for m in net.modules() if isinstance(m, LearnedGraphNorm)]
     expected = 0 if mode == "none" else 3 + (2 if model == "gatedgcn" else 0)  # + edge norms
     assert len(norms) == expected

@@ -156,7 +156,7 @@ def test_learned_mode_is_the_weighted_sum_of_the_single_norms(lambda_param):
     weights = norm.lambda_weights()
     batch_term = (x - norm.running_mean) / torch.sqrt(norm.running_var + EPS)
     singles = [dense_reference(x, edge_index, batch, m) for m in ("node", "adjacency", "graph")]
-    expected = sum(w * s for w, s in zip(weights, [*singles, batch_term]))
+    expected = sum(w * s for w, s in zip(weights, [*singles, batch_term], strict=True))
     expected = norm.weight * expected + norm.bias
     torch.testing.assert_close(norm(x, edge_index, batch), expected)
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
+from functools import partial
 
 import torch
 import torch.nn.functional as F
@@ -53,7 +54,7 @@ class BenchGCN(torch.nn.Module):
         self.head = torch.nn.Linear(channels, classes)
 
     def forward(self, x, edge_index, batch, batch_size):
-        for conv, norm in zip(self.convs, self.norms):
+        for conv, norm in zip(self.convs, self.norms, strict=True):
             x = F.relu(norm(conv(x, edge_index), edge_index, batch, batch_size))
         return self.head(x)
 
@@ -84,6 +85,16 @@ def synthetic_graph(nodes: int, graphs: int, degree: float, channels: int, seed:
     x = torch.randn(num_nodes, channels, generator=gen)
     y = torch.randint(0, 10, (num_nodes,), generator=gen)
     return x, edge_index, batch, y
+
+
+def train_epoch(model, optimizer, x, edge_index, batch, num_graphs, y) -> None:
+    optimizer.zero_grad()
+    F.cross_entropy(model(x, edge_index, batch, num_graphs), y).backward()
+    optimizer.step()
+
+
+def norm_forward_backward(norm, features, edge_index, batch, num_graphs, grad) -> None:
+    norm(features, edge_index, batch, num_graphs).backward(grad)
 
 
 def time_it(fn, repeats: int) -> float:
@@ -117,20 +128,10 @@ def main(argv: list[str] | None = None) -> list[dict]:
         torch.manual_seed(0)
         model = BenchGCN(name, args.channels, 10)
         optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
-
-        def epoch():
-            optimizer.zero_grad()
-            loss = F.cross_entropy(model(x, edge_index, batch, args.graphs), y)
-            loss.backward()
-            optimizer.step()
-
+        epoch = partial(train_epoch, model, optimizer, x, edge_index, batch, args.graphs, y)
         norm = NormAdapter(name, args.channels)
-        features = x.clone().requires_grad_()
-        grad = torch.randn_like(x)
-
-        def norm_only():
-            norm(features, edge_index, batch, args.graphs).backward(grad)
-
+        norm_only = partial(norm_forward_backward, norm, x.clone().requires_grad_(), edge_index,
+                            batch, args.graphs, torch.randn_like(x))
         rows.append({"norm": name, "epoch": time_it(epoch, args.repeats),
                      "norm_only": time_it(norm_only, args.repeats)})
     base = rows[0]

@@ -77,7 +77,7 @@ def metric_table(results: list[dict], tasks, norms) -> tuple[str, dict]:
             pick = max if spec.higher_is_better else min
             best = pick(singles, key=singles.get)
             best_single[task] = best
-            cells = [f"**{c}**" if n == best else c for n, c in zip(norms, cells)]
+            cells = [f"**{c}**" if n == best else c for n, c in zip(norms, cells, strict=True)]
         arrow = "↑" if spec.higher_is_better else "↓"
         model = next(r["model"] for r in results if r["task"] == task)
         lines.append(f"| {task} ({spec.metric_name} {arrow}) | {model} | " + " | ".join(cells)
@@ -134,7 +134,7 @@ def plot_lambdas(summary: dict, path: Path) -> None:
     fig, axes = plt.subplots(1, len(summary), figsize=(3.2 * len(summary), 2.8), sharey=True,
                              squeeze=False)
     width = 0.8 / len(SINGLE_MODES)
-    for ax, (task, layers) in zip(axes[0], summary.items()):
+    for ax, (task, layers) in zip(axes[0], summary.items(), strict=True):
         for k, name in enumerate(SINGLE_MODES):
             xs = [i + (k - 1.5) * width for i in range(len(layers))]
             ax.bar(xs, [layer[k][0] for layer in layers], width,

@@ -114,7 +114,7 @@ class GeneratedGraphDataset(InMemoryDataset):
     def download(self) -> None:
         """Generate every split (nothing is downloaded)."""
         splits = []
-        for split, count in zip(SPLITS, self.num_graphs_per_split):
+        for split, count in zip(SPLITS, self.num_graphs_per_split, strict=True):
             rng = _split_rng(self.seed, split)
             splits.append([self.generate_graph(rng, i).to_dict() for i in range(count)])
         torch.save(splits, self.raw_paths[0])
@@ -122,7 +122,8 @@ class GeneratedGraphDataset(InMemoryDataset):
             json.dump(self.generator_params(), f)
 
     def process(self) -> None:
-        for data_list, path in zip(self.read_raw(self.raw_paths[0]), self.processed_paths):
+        splits = self.read_raw(self.raw_paths[0])
+        for data_list, path in zip(splits, self.processed_paths, strict=True):
             if self.pre_transform is not None:
                 data_list = [self.pre_transform(d) for d in data_list]
             self.save(data_list, path)
@@ -155,7 +156,7 @@ class GeneratedGraphDataset(InMemoryDataset):
         if not isinstance(splits, (list, tuple)) or len(splits) != len(SPLITS):
             raise DatasetFormatError(f"{path}: expected a list of 3 splits (train, val, test)")
         out = []
-        for split, graphs in zip(SPLITS, splits):
+        for split, graphs in zip(SPLITS, splits, strict=True):
             data_list = []
             for i, graph in enumerate(graphs):
                 where = f"{path}: {split} graph {i}"
@@ -357,7 +358,7 @@ class GraphFamilyDataset(GeneratedGraphDataset):
         for offset in (1, 2):  # ring lattice, k = 4
             adj[np.arange(n), (np.arange(n) + offset) % n] = True
         src, dst = np.nonzero(adj)
-        for u, v in zip(src, dst):
+        for u, v in zip(src, dst, strict=True):
             if rng.random() < 0.2:  # rewire (u, v) to (u, w), avoiding loops and duplicates
                 free = np.flatnonzero(~(adj[u] | adj[:, u]))
                 free = free[free != u]

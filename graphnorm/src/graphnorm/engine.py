@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import shutil
 import time
 from collections.abc import Callable
@@ -168,10 +169,16 @@ def _select(out: Tensor, batch: Data, split: str | None) -> tuple[Tensor, Tensor
     return out[mask], batch.y[mask]
 
 
+def _device_of(model: torch.nn.Module) -> torch.device:
+    return next(model.parameters()).device
+
+
 def train_epoch(model, loader, optimizer, spec: TaskSpec, mask_split: str | None) -> float:
     model.train()
+    device = _device_of(model)
     total, count = 0.0, 0
     for batch in loader:
+        batch = batch.to(device)
         optimizer.zero_grad()
         out, target = _select(model(batch), batch, mask_split)
         loss = spec.loss(out, target)
@@ -186,8 +193,10 @@ def train_epoch(model, loader, optimizer, spec: TaskSpec, mask_split: str | None
 def evaluate(model, loader, spec: TaskSpec, mask_split: str | None) -> tuple[float, float]:
     """(loss, metric) over a whole split (the metric on all predictions at once)."""
     model.eval()
+    device = _device_of(model)
     outs, targets = [], []
     for batch in loader:
+        batch = batch.to(device)
         out, target = _select(model(batch), batch, mask_split)
         outs.append(out)
         targets.append(target)
@@ -229,8 +238,14 @@ def train(cfg: Config, launcher: str = "none", resume: bool = False, quiet: bool
                          "dataset of graphs (cluster, pattern, link, graph_cls, graph_reg)")
     mask = "train" if data.single_graph is not None else None
     torch.manual_seed(cfg.seed)
-    model = build_model(cfg, data)
-    net = torch.nn.parallel.DistributedDataParallel(model) if distributed else model
+    device = torch.device("cpu")
+    if torch.cuda.is_available():
+        device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", 0)))
+    model = build_model(cfg, data).to(device)
+    net = model
+    if distributed:
+        device_ids = [device.index] if device.type == "cuda" else None
+        net = torch.nn.parallel.DistributedDataParallel(model, device_ids=device_ids)
     optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(
         optimizer, mode="min", factor=cfg.lr_reduce_factor, patience=cfg.lr_patience
@@ -327,6 +342,7 @@ def evaluate_checkpoint(cfg: Config, checkpoint: str, split: str = "test") -> di
     data = load_task_data(cfg)
     model = build_model(cfg, data)
     model.load_state_dict(state["model"])
+    model.to("cuda" if torch.cuda.is_available() else "cpu")
     spec = TASK_SPECS[cfg.task]
     mask = split if data.single_graph is not None else None
     loss, metric = evaluate(model, data.loader(split, cfg, 1, 0), spec, mask)

@@ -196,7 +196,7 @@ class LearnedGraphNorm(torch.nn.Module):
         zero = x.new_zeros(channels)
         const_a, const_b = zero, (self.bias if self.bias is not None else zero)
         cols_a, weights_a, cols_b, weights_b, dense = [], [], [], [], []
-        for w, (kind, mean, scale, index) in zip(weights, terms):
+        for w, (kind, mean, scale, index) in zip(weights, terms, strict=True):
             if kind == "rows":  # mean, scale: [R, 1]
                 cols_a.append(scale)
                 weights_a.append(w)

@@ -8,17 +8,16 @@ from pathlib import Path
 
 import pytest
 import torch
-
-import hamming_ocr  # noqa: F401  (registers modules, allow-lists checkpoint globals)
 from mmocr.models.common.dictionary import Dictionary
 from mmocr.utils import register_all_modules
+
+import hamming_ocr  # noqa: F401  (registers modules, allow-lists checkpoint globals)
 
 PROJECT = Path(__file__).resolve().parent.parent
 DICTS = PROJECT / 'dicts'
 LATIN_DICT = DICTS / 'latin90.txt'
 CJK_DICT = DICTS / 'cjk_20000.txt'
 REAL_CROPS = PROJECT.parent.parent / 'shared' / 'data' / 'text_recognition'
-QUICK_LATIN = PROJECT / 'configs' / 'quick' / 'hamming-ocr_mini-resnet-gca_1xb32-1500it_synth-latin.py'
 
 register_all_modules(init_default_scope=True)
 torch.set_num_threads(2)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 import torch
-
 from conftest import CJK_DICT, LATIN_DICT, make_dictionary
+
 from hamming_ocr.datasets import resolve_font_set
 from hamming_ocr.models import HammingClassifier, LSHCodeBook, pairwise_min_distance
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import torch
 from mmengine.structures import LabelData
-
-from hamming_ocr.models import ClassifierModuleLoss, HammingMasterDecoder
 from mmocr.models.textrecog.decoders import MasterDecoder
 from mmocr.models.textrecog.module_losses import CEModuleLoss
 from mmocr.structures import TextRecogDataSample
+
+from hamming_ocr.models import ClassifierModuleLoss, HammingMasterDecoder
 
 D_MODEL, N_HEAD, FEAT = 32, 4, (2, 6)
 

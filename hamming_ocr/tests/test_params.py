@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-
 from conftest import make_dictionary, write_prefix_dict
+
 from hamming_ocr.models import HammingMasterDecoder
 
 D_MODEL, CODE_BITS = 32, 16

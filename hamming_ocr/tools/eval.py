@@ -15,9 +15,17 @@ from pathlib import Path
 from mmengine.config import DictAction
 from mmengine.runner import find_latest_checkpoint
 
-from hamming_ocr.runner_utils import (DEFAULT_CONFIG, build_runner, configure_launcher,
-                                      default_work_dir, format_metrics, load_config,
-                                      optional_test_sets, use_test_sets)
+from hamming_ocr.runner_utils import (
+    DEFAULT_CONFIG,
+    build_runner,
+    configured_test_sets,
+    configure_launcher,
+    default_work_dir,
+    format_metrics,
+    load_config,
+    optional_test_sets,
+    use_test_sets,
+)
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -42,9 +50,8 @@ def main(argv: list[str] | None = None) -> dict:
                                 'first (tools/train.py) or pass --checkpoint')
     cfg.load_from = checkpoint
 
-    test_sets = dict(zip(cfg.test_evaluator.dataset_prefixes, cfg.test_dataloader.dataset.datasets))
     extra_sets, skipped = optional_test_sets(cfg)
-    use_test_sets(cfg, {**test_sets, **extra_sets})
+    use_test_sets(cfg, {**configured_test_sets(cfg), **extra_sets})
 
     runner, keeper = build_runner(cfg)
     runner.test()

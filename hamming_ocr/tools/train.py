@@ -16,9 +16,16 @@ import sys
 
 from mmengine.config import DictAction
 
-from hamming_ocr.runner_utils import (DEFAULT_CONFIG, build_runner, configure_launcher,
-                                      default_work_dir, format_metrics, load_config,
-                                      optional_test_sets, use_test_sets)
+from hamming_ocr.runner_utils import (
+    DEFAULT_CONFIG,
+    build_runner,
+    configure_launcher,
+    default_work_dir,
+    format_metrics,
+    load_config,
+    optional_test_sets,
+    use_test_sets,
+)
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:

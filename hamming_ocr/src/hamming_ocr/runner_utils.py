@@ -73,6 +73,12 @@ def optional_test_sets(cfg: Config) -> tuple[dict[str, dict], list[str]]:
     return present, skipped
 
 
+def configured_test_sets(cfg: Config) -> dict[str, dict]:
+    """``{prefix: dataset_cfg}`` of the config's test split (a ConcatDataset with prefixes)."""
+    return dict(zip(cfg.test_evaluator.dataset_prefixes, cfg.test_dataloader.dataset.datasets,
+                    strict=True))
+
+
 def use_test_sets(cfg: Config, datasets: dict[str, dict]) -> None:
     """Point the test dataloader/evaluator at ``{prefix: dataset_cfg}``."""
     cfg.test_dataloader.dataset.datasets = list(datasets.values())

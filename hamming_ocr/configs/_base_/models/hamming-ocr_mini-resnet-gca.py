@@ -1,6 +1,7 @@
 # Hamming OCR with a CPU-sized MASTER backbone (mmocr ResNet + GCA plugins, 4 stages of one block,
-# 32x128 inputs -> 4x16 features, ~0.1 GFLOP per image); the decoder is the paper's: Hamming classifier on K-bit LSH codes, code-based
-# token embedding, no FFN, one layer shared across the N=3 applications.
+# 32x128 inputs -> 4x16 features, ~0.1 GFLOP per image); the decoder is the paper's: Hamming
+# classifier on K-bit LSH codes, code-based token embedding, no FFN, one layer shared across the
+# N=3 applications.
 custom_imports = dict(imports=['hamming_ocr'], allow_failed_imports=False)
 
 d_model = 96  # d, decoder width = backbone output channels

@@ -65,7 +65,7 @@ def _face_index(path: Path, selector: str | int) -> int:
     raise ValueError(f'{path} has no face whose family name ends with {selector!r}')
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def resolve_font_set(name: str) -> tuple[str, ...]:
     """Font specs of a named set; raises with the apt package to install when a file is missing."""
     if name not in FONT_SETS:
@@ -103,7 +103,7 @@ def load_font(spec: str, size: int) -> ImageFont.FreeTypeFont:
     return ImageFont.truetype(path, size=size, index=index)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def font_coverage(spec: str) -> frozenset[int]:
     """Code points the font maps to a glyph (its cmap)."""
     from fontTools.ttLib import TTFont

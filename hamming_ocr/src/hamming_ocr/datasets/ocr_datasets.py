@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from mmengine.logging import print_log
-
 from mmocr.datasets import OCRDataset
 from mmocr.registry import DATASETS
 

@@ -152,7 +152,7 @@ class TextImageRenderer:
         spec = self.spec
         rng = np.random.default_rng([spec.seed, _SPLIT_IDS[split], index])
         text = self.sample_text(rng)
-        usable = [s for s, cov in zip(self.font_specs, self.coverage)
+        usable = [s for s, cov in zip(self.font_specs, self.coverage, strict=True)
                   if all(ord(c) in cov for c in text)]
         font = load_font(usable[int(rng.integers(len(usable)))],
                          int(rng.integers(spec.font_size[0], spec.font_size[1] + 1)))

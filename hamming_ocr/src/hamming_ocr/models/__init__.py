@@ -10,7 +10,8 @@ from .postprocessor import TokenIndexPostprocessor
 from .recognizer import HammingOCR
 
 __all__ = [
-    'ChannelsLastTextRecogDataPreprocessor', 'ClassifierModuleLoss', 'CodeEmbedding', 'HammingClassifier', 'HammingMasterDecoder',
+    'ChannelsLastTextRecogDataPreprocessor', 'ClassifierModuleLoss', 'CodeEmbedding',
+    'HammingClassifier', 'HammingMasterDecoder',
     'HammingOCR', 'LSHCodeBook', 'LookupEmbedding', 'SoftmaxClassifier',
     'TokenIndexPostprocessor', 'pairwise_min_distance',
 ]

@@ -25,7 +25,6 @@ from collections.abc import Sequence
 
 import numpy as np
 import torch
-
 from mmocr.registry import TASK_UTILS
 
 # Rows of the (V, V) distance matrix computed at once when checking min_distance: 1024 x 20k

@@ -1,7 +1,6 @@
 """Text-recognition data preprocessor that hands the backbone channels-last batches."""
 
 import torch
-
 from mmocr.models.textrecog.data_preprocessors import TextRecogDataPreprocessor
 from mmocr.registry import MODELS
 

@@ -18,13 +18,12 @@ from collections.abc import Sequence
 import torch
 from mmcv.cnn.bricks.transformer import BaseTransformerLayer
 from mmengine.model import ModuleList
-from torch import nn
-
 from mmocr.models.common.dictionary import Dictionary
 from mmocr.models.common.modules import PositionalEncoding
 from mmocr.models.textrecog.decoders.base import BaseDecoder
 from mmocr.registry import MODELS
 from mmocr.structures import TextRecogDataSample
+from torch import nn
 
 
 @MODELS.register_module()
@@ -43,6 +42,8 @@ class HammingMasterDecoder(BaseDecoder):
         feat_size: length of the feature positional table; >= H*W of the backbone output.
         classifier: head config, ``HammingClassifier`` or ``SoftmaxClassifier``.
         embedding: input-token embedding config, ``CodeEmbedding`` or ``LookupEmbedding``.
+        early_exit: stop greedy decoding once every sequence has produced ``<EOS>``
+            (benchmarks switch it off to time a fixed ``max_seq_len`` steps).
         module_loss, postprocessor, dictionary, max_seq_len, init_cfg: as in ``BaseDecoder``.
     """
 
@@ -59,6 +60,7 @@ class HammingMasterDecoder(BaseDecoder):
                  feat_size: int = 6 * 40,
                  classifier: dict | None = None,
                  embedding: dict | None = None,
+                 early_exit: bool = True,
                  module_loss: dict | None = None,
                  postprocessor: dict | None = None,
                  dictionary: dict | Dictionary | None = None,
@@ -80,6 +82,7 @@ class HammingMasterDecoder(BaseDecoder):
             norm_cfg=dict(type='LN'),
             batch_first=True)
         self.n_layers = n_layers
+        self.early_exit = early_exit
         self.share_layers = share_layers
         self.decoder_layers = ModuleList(
             [copy.deepcopy(layer) for _ in range(1 if share_layers else n_layers)])
@@ -150,12 +153,13 @@ class HammingMasterDecoder(BaseDecoder):
         finished = torch.zeros(batch, dtype=torch.bool, device=feat.device)
         indexes, scores = [], []
         for _ in range(self.max_seq_len):
-            index, score = self.classifier.predict(self.classifier(self.decode(tokens, feat)[:, -1]))
+            logits = self.classifier(self.decode(tokens, feat)[:, -1])
+            index, score = self.classifier.predict(logits)
             indexes.append(index)
             scores.append(score)
             tokens = torch.cat([tokens, index.unsqueeze(1)], dim=1)
             finished |= index == self.EOS
-            if finished.all():
+            if self.early_exit and finished.all():
                 break
         return torch.stack(indexes, dim=1), torch.stack(scores, dim=1)
 

@@ -12,7 +12,6 @@ import math
 import torch
 import torch.nn as nn
 from mmengine.model import BaseModule
-
 from mmocr.registry import MODELS
 
 from .classifiers import HammingClassifier

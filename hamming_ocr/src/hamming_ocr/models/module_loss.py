@@ -5,11 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import torch
-from torch import nn
-
 from mmocr.models.textrecog.module_losses.base import BaseTextRecogModuleLoss
 from mmocr.registry import MODELS
 from mmocr.structures import TextRecogDataSample
+from torch import nn
 
 
 @MODELS.register_module()

@@ -6,7 +6,6 @@ from collections.abc import Sequence
 
 import torch
 from mmengine.structures import LabelData
-
 from mmocr.models.textrecog.postprocessors.base import BaseTextRecogPostprocessor
 from mmocr.registry import MODELS
 from mmocr.structures import TextRecogDataSample
@@ -20,9 +19,10 @@ class TokenIndexPostprocessor(BaseTextRecogPostprocessor):
     def __call__(self, outputs: tuple[torch.Tensor, torch.Tensor],
                  data_samples: Sequence[TextRecogDataSample]) -> Sequence[TextRecogDataSample]:
         indexes, scores = (t.detach().cpu().tolist() for t in outputs)
-        for sample, sample_indexes, sample_scores in zip(data_samples, indexes, scores):
+        for sample, sample_indexes, sample_scores in zip(data_samples, indexes, scores,
+                                                         strict=True):
             kept, kept_scores = [], []
-            for index, score in zip(sample_indexes, sample_scores):
+            for index, score in zip(sample_indexes, sample_scores, strict=True):
                 if index == self.dictionary.end_idx:
                     break
                 if index in self.ignore_indexes:

@@ -12,20 +12,20 @@ import torch
 os.environ.setdefault("OMP_NUM_THREADS", "2")
 torch.set_num_threads(min(2, torch.get_num_threads()))
 
-import dab_detr  # noqa: E402,F401  (registers modules, safe globals)
 from mmdet.utils import register_all_modules  # noqa: E402
 from mmengine.config import Config  # noqa: E402
 
+import dab_detr  # noqa: E402,F401  (registers modules, safe globals)
 from dab_detr.datasets.shapes import ShapesSpec, ensure_shapes_dataset  # noqa: E402
 
 register_all_modules()
 
 ROOT = Path(__file__).resolve().parents[1]
 QUICK = ROOT / "configs" / "quick"
-QUICK_DAB = QUICK / "dab-detr_r18-tiny_1xb8-12e_shapes.py"
+QUICK_DAB = QUICK / "dab-detr_r18-tiny_1xb4-12e_shapes.py"
 # real public samples, beside the checkout (or inside it): never copied into the repo
-SHARED_DATA = next((p for p in (ROOT.parent / "shared" / "data", ROOT.parents[1] / "shared" / "data")
-                    if p.exists()), ROOT.parent / "shared" / "data")
+SHARED_CANDIDATES = (ROOT.parent / "shared" / "data", ROOT.parents[1] / "shared" / "data")
+SHARED_DATA = next((p for p in SHARED_CANDIDATES if p.exists()), SHARED_CANDIDATES[0])
 # 8 train / 4 val images at 64 px: seconds to generate, 2 iterations per epoch at batch 4
 TINY_SPEC = dict(image_size=64, num_train=8, num_val=4, min_side=8, max_side=36, max_objects=3)
 

@@ -51,7 +51,8 @@ def test_wh_modulation_and_2d_points_switches():
     assert hasattr(with_mod.decoder, "ref_anchor_head")
     no_mod = build_model(QUICK_DAB, {"decoder.with_modulated_hw_attn": False})
     assert not hasattr(no_mod.decoder, "ref_anchor_head")
-    points = build_model(QUICK_DAB, {"decoder.query_dim": 2, "decoder.with_modulated_hw_attn": False})
+    points = build_model(QUICK_DAB, {"decoder.query_dim": 2,
+                                     "decoder.with_modulated_hw_attn": False})
     assert points.query_embedding.weight.shape[1] == 2
     assert decoder_outputs(points)["references"].shape[-1] == 2
     # the positional query of a 2-D point sees only PE(x, y): D input channels, not 2D

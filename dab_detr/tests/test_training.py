@@ -33,7 +33,8 @@ def test_train_writes_checkpoint_then_resumes(tmp_path, tiny_shapes):
     train_tool.main([*common, "--resume", "--no-test",
                      *tiny_run_options(work_dir, max_epochs=2)])
     resumed = torch.load(work_dir / "epoch_2.pth", map_location="cpu")
-    assert resumed["meta"]["epoch"] == 2 and resumed["meta"]["iter"] == 4  # continued, not restarted
+    # continued from epoch 1, not restarted
+    assert resumed["meta"]["epoch"] == 2 and resumed["meta"]["iter"] == 4
     logs = "".join(p.read_text() for p in work_dir.glob("*/*.log"))
     assert "resumed epoch: 1, iter: 2" in logs
 

@@ -11,7 +11,7 @@ from mmengine.config import Config
 from .datasets.shapes import ShapesSpec, ensure_shapes_dataset
 
 PACKAGE_ROOT = Path(__file__).resolve().parents[2]  # the dab_detr/ subproject folder
-DEFAULT_CONFIG = PACKAGE_ROOT / "configs" / "quick" / "dab-detr_r18-tiny_1xb8-12e_shapes.py"
+DEFAULT_CONFIG = PACKAGE_ROOT / "configs" / "quick" / "dab-detr_r18-tiny_1xb4-12e_shapes.py"
 DATALOADERS = ("train_dataloader", "val_dataloader", "test_dataloader")
 EVALUATORS = ("val_evaluator", "test_evaluator")
 

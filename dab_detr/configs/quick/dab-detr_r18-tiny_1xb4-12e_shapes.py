@@ -3,7 +3,7 @@
 # Hardware: 2 CPU cores, a few minutes. Expected: box AP well above an untrained model's
 # (README "Results" gives the measured number).
 # Same decoder as the paper (4-D anchors, anchor update, w/h modulation, key PE T = 20) at
-# D = 128, 2 encoder / 3 decoder layers, 30 queries, ResNet-18 at half width from scratch.
+# D = 256, 2 encoder / 3 decoder layers, 30 queries, ResNet-18 at half width from scratch.
 _base_ = './_base_/shapes-cpu.py'
 
 model = dict(
@@ -19,10 +19,13 @@ model = dict(
         num_layers=2,
         layer_cfg=dict(
             self_attn_cfg=dict(
-                embed_dims={{_base_.embed_dims}}, num_heads=4, dropout=0., batch_first=True),
+                embed_dims={{_base_.embed_dims}},
+                num_heads={{_base_.num_heads}},
+                dropout=0.,
+                batch_first=True),
             ffn_cfg=dict(
                 embed_dims={{_base_.embed_dims}},
-                feedforward_channels=512,
+                feedforward_channels={{_base_.ffn_channels}},
                 num_fcs=2,
                 ffn_drop=0.,
                 act_cfg=dict(type='PReLU')))),
@@ -34,25 +37,25 @@ model = dict(
         layer_cfg=dict(
             self_attn_cfg=dict(
                 embed_dims={{_base_.embed_dims}},
-                num_heads=4,
+                num_heads={{_base_.num_heads}},
                 attn_drop=0.,
                 proj_drop=0.,
                 cross_attn=False),
             cross_attn_cfg=dict(
                 embed_dims={{_base_.embed_dims}},
-                num_heads=4,
+                num_heads={{_base_.num_heads}},
                 attn_drop=0.,
                 proj_drop=0.,
                 cross_attn=True),
             ffn_cfg=dict(
                 embed_dims={{_base_.embed_dims}},
-                feedforward_channels=512,
+                feedforward_channels={{_base_.ffn_channels}},
                 num_fcs=2,
                 ffn_drop=0.,
                 act_cfg=dict(type='PReLU'))),
         return_intermediate=True),
     # temperature T of Eq. 8 on the key (image) PE; the paper tunes 10000 -> 20
-    positional_encoding=dict(num_feats=64, temperature=20, normalize=True),
+    positional_encoding=dict(num_feats=128, temperature=20, normalize=True),
     bbox_head=dict(
         type='DABDETRHead',
         num_classes=3,

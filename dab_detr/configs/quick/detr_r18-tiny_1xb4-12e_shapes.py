@@ -1,5 +1,5 @@
 # Run card -- DETR (mmdet's), the tiny CPU baseline for tools/reproduce.py's convergence table.
-#   make train-dabdetr CONFIG=configs/quick/detr_r18-tiny_1xb8-12e_shapes.py
+#   make train-dabdetr CONFIG=configs/quick/detr_r18-tiny_1xb4-12e_shapes.py
 # Hardware: 2 CPU cores, a few minutes. Same backbone, width, depth, queries, data and
 # schedule as the DAB-DETR quick config; DETR's own head and losses (softmax CE with no-object
 # weight 0.1, L1 5, GIoU 2; dropout 0.1).
@@ -15,10 +15,13 @@ model = dict(
         num_layers=2,
         layer_cfg=dict(
             self_attn_cfg=dict(
-                embed_dims={{_base_.embed_dims}}, num_heads=4, dropout=0.1, batch_first=True),
+                embed_dims={{_base_.embed_dims}},
+                num_heads={{_base_.num_heads}},
+                dropout=0.1,
+                batch_first=True),
             ffn_cfg=dict(
                 embed_dims={{_base_.embed_dims}},
-                feedforward_channels=512,
+                feedforward_channels={{_base_.ffn_channels}},
                 num_fcs=2,
                 ffn_drop=0.1,
                 act_cfg=dict(type='ReLU', inplace=True)))),
@@ -26,17 +29,23 @@ model = dict(
         num_layers=3,
         layer_cfg=dict(
             self_attn_cfg=dict(
-                embed_dims={{_base_.embed_dims}}, num_heads=4, dropout=0.1, batch_first=True),
+                embed_dims={{_base_.embed_dims}},
+                num_heads={{_base_.num_heads}},
+                dropout=0.1,
+                batch_first=True),
             cross_attn_cfg=dict(
-                embed_dims={{_base_.embed_dims}}, num_heads=4, dropout=0.1, batch_first=True),
+                embed_dims={{_base_.embed_dims}},
+                num_heads={{_base_.num_heads}},
+                dropout=0.1,
+                batch_first=True),
             ffn_cfg=dict(
                 embed_dims={{_base_.embed_dims}},
-                feedforward_channels=512,
+                feedforward_channels={{_base_.ffn_channels}},
                 num_fcs=2,
                 ffn_drop=0.1,
                 act_cfg=dict(type='ReLU', inplace=True))),
         return_intermediate=True),
-    positional_encoding=dict(num_feats=64, normalize=True),
+    positional_encoding=dict(num_feats=128, normalize=True),
     bbox_head=dict(
         type='DETRHead',
         num_classes=3,

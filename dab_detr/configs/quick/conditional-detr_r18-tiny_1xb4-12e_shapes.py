@@ -1,8 +1,8 @@
 # Run card -- Conditional DETR (mmdet's), tiny CPU baseline for tools/reproduce.py.
-#   make train-dabdetr CONFIG=configs/quick/conditional-detr_r18-tiny_1xb8-12e_shapes.py
+#   make train-dabdetr CONFIG=configs/quick/conditional-detr_r18-tiny_1xb4-12e_shapes.py
 # Hardware: 2 CPU cores, a few minutes. Same backbone, width, depth, queries, data and
 # schedule as the DAB-DETR quick config; Conditional DETR's own losses (focal 2, L1 5, GIoU 2).
-_base_ = './detr_r18-tiny_1xb8-12e_shapes.py'
+_base_ = './detr_r18-tiny_1xb4-12e_shapes.py'
 
 model = dict(
     type='ConditionalDETR',
@@ -11,13 +11,13 @@ model = dict(
             self_attn_cfg=dict(
                 _delete_=True,
                 embed_dims={{_base_.embed_dims}},
-                num_heads=4,
+                num_heads={{_base_.num_heads}},
                 attn_drop=0.1,
                 cross_attn=False),
             cross_attn_cfg=dict(
                 _delete_=True,
                 embed_dims={{_base_.embed_dims}},
-                num_heads=4,
+                num_heads={{_base_.num_heads}},
                 attn_drop=0.1,
                 cross_attn=True))),
     bbox_head=dict(

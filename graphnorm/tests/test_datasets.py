@@ -104,16 +104,21 @@ def test_molecule_target_is_the_stated_ground_truth(tmp_path):
         src, dst = graph.edge_index.numpy()
         bonds = graph.edge_attr.numpy()
         n, m = graph.num_nodes, len(src) // 2
-        assert np.bincount(np.r_[src, dst], minlength=n).max() <= 2 * 4  # valence <= 4
-        rings = m - (n - 1)
+        assert np.bincount(src, minlength=n).max() <= 4  # valence
+        degree = np.bincount(src, minlength=n)
         pairs = w[atoms[src], atoms[dst]] * c[bonds]
-        expected = a[atoms].mean() + pairs.sum() / 2 / n - 0.3 * rings
+        expected = a[atoms].mean() + pairs.sum() / 2 / n + 0.5 * (degree >= 3).mean()
+        assert m >= n - 1
         assert graph.y.item() == pytest.approx(expected, abs=1e-5)
 
 
-def test_graph_families_are_balanced(tmp_path):
+def test_graph_families_are_balanced_with_degree_features(tmp_path):
     dataset = GENERATED_DATASETS["graph_cls"](str(tmp_path), "train", (40, 1, 1))
     assert torch.equal(torch.bincount(dataset._data.y), torch.full((4,), 10))
+    for graph in dataset:
+        check_undirected_simple(graph)
+        degree = torch.bincount(graph.edge_index[0], minlength=graph.num_nodes).clamp(max=9)
+        assert torch.equal(graph.x.argmax(1), degree)
 
 
 def test_raw_format_is_pygs_gnn_benchmark_format(tmp_path):
@@ -187,4 +192,4 @@ def test_generator_parameter_mismatch_is_an_error(tmp_path):
     with pytest.raises(ValueError, match="generator.json: dataset was generated with"):
         SBMClusterDataset(str(tmp_path), "train", (3, 2, 2), seed=1)
     stored = json.loads((tmp_path / "CLUSTER" / "raw" / "generator.json").read_text())
-    assert stored == {"name": "CLUSTER", "num_graphs": [3, 2, 2], "seed": 0}
+    assert stored == {"name": "CLUSTER", "version": 2, "num_graphs": [3, 2, 2], "seed": 0}

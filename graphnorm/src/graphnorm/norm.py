@@ -126,15 +126,13 @@ class LearnedGraphNorm(torch.nn.Module):
             self.running_var.fill_(1.0)
 
     def lambda_weights(self) -> Tensor:
-        """Normalised weights, shape ``[len(self.modes), F]``; each column sums to 1."""
+        """Normalised λ of the learned mode, ``[4, F]`` (node, adjacency, graph, batch);
+        each column sums to 1."""
         if self.lambdas is None:
-            return torch.ones(1, self.in_channels, device=self._device())
+            raise ValueError(f"mode={self.mode!r} has no λ; only mode='learned' learns them")
         if self.lambda_param == "softmax":
             return torch.softmax(self.lambdas, dim=0)
         return self.lambdas / self.lambdas.sum(dim=0, keepdim=True)
-
-    def _device(self) -> torch.device:
-        return next(iter(self.buffers()), torch.empty(0)).device
 
     # ----------------------------------------------------------------------------- forward
     def forward(
@@ -164,7 +162,7 @@ class LearnedGraphNorm(torch.nn.Module):
         if self.mode == "batch":
             return self._batch_norm(x)
 
-        weights = self.lambda_weights()
+        weights = self.lambda_weights() if self.lambdas is not None else x.new_ones(1, x.size(-1))
         if self.weight is not None:
             weights = weights * self.weight  # fold γ into λ: γ ⊙ Σ_k λ_k N_k = Σ_k (γ λ_k) N_k
         # Per-row statistics serve the node-wise and pooled adjacency-wise norms, and the row
@@ -210,15 +208,12 @@ class LearnedGraphNorm(torch.nn.Module):
             else:  # "dense": mean is the centred x, scale is [G, F] (gathered) or [R, F]
                 dense.append((mean, w * scale, index))
         out = None
-        if cols_a or weights_b:
-            centred = row_stats[2]
+        if cols_b:  # some per-row or per-channel term
             a = const_a
             if cols_a:
                 a = torch.addmm(const_a, torch.cat(cols_a, dim=-1), torch.stack(weights_a))
-            b = const_b.expand_as(x)
-            if cols_b:
-                b = torch.addmm(const_b, torch.cat(cols_b, dim=-1), torch.stack(weights_b))
-            out = torch.addcmul(b, centred, a)
+            b = torch.addmm(const_b, torch.cat(cols_b, dim=-1), torch.stack(weights_b))
+            out = torch.addcmul(b, row_stats[2], a)
         for centred, scale, index in dense:
             term = centred * (scale if index is None else scale[index])
             out = term + const_b if out is None else out + term

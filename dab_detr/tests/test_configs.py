@@ -24,7 +24,8 @@ def test_there_is_a_config_per_paper_row():
 @pytest.mark.parametrize("path", CONFIGS, ids=IDS)
 def test_config_loads_with_run_card(path):
     cfg = Config.fromfile(str(path))
-    assert cfg.model.type in {"SwitchableDABDETR", "DABDeformableDETR", "DETR", "ConditionalDETR"}
+    assert cfg.model.type in {"SwitchableDABDETR", "DABDeformableDETR", "DETR",
+                              "AnyWidthConditionalDETR"}
     assert path.read_text().startswith("# Run card"), "config must open with its run card"
     if "quick" not in path.parts:
         assert "custom_imports" in cfg and cfg.model.backbone.depth in (50, 101)

@@ -32,7 +32,7 @@ from lipsformer.engine.config import PACKAGE_ROOT, load_config
 from lipsformer.engine.trainer import load_checkpoint, train
 from lipsformer.lipschitz import empirical_lipschitz, sample_images
 
-CONFIG = PACKAGE_ROOT / "configs" / "quick" / "stability_swin12_1xb64-4e_shapes32.yaml"
+CONFIG = PACKAGE_ROOT / "configs" / "quick" / "stability_swin12_1xb32-2e_shapes32.yaml"
 BASELINE = dict(STANDARD_COUNTERPARTS, shift=True)
 # one component at a time back to its standard counterpart (+ the paper's value normalisation)
 ABLATIONS = {

@@ -1,11 +1,12 @@
-# Run card -- Conditional DETR (mmdet's), tiny CPU baseline for tools/reproduce.py.
+# Run card -- Conditional DETR (mmdet's, with our D != 256 decoder fix), tiny CPU baseline for
+# tools/reproduce.py.
 #   make train-dabdetr CONFIG=configs/quick/conditional-detr_r18-tiny_1xb4-12e_shapes.py
 # Hardware: 2 CPU cores, a few minutes. Same backbone, width, depth, queries, data and
 # schedule as the DAB-DETR quick config; Conditional DETR's own losses (focal 2, L1 5, GIoU 2).
 _base_ = './detr_r18-tiny_1xb4-12e_shapes.py'
 
 model = dict(
-    type='ConditionalDETR',
+    type='AnyWidthConditionalDETR',  # mmdet's, with the D != 256 fix
     decoder=dict(
         layer_cfg=dict(
             self_attn_cfg=dict(

@@ -3,7 +3,7 @@
 # Hardware: 2 CPU cores, a few minutes. Expected: box AP well above an untrained model's
 # (README "Results" gives the measured number).
 # Same decoder as the paper (4-D anchors, anchor update, w/h modulation, key PE T = 20) at
-# D = 256, 2 encoder / 3 decoder layers, 30 queries, ResNet-18 at half width from scratch.
+# D = 128, 2 encoder / 3 decoder layers, 30 queries, ResNet-18 at half width from scratch.
 _base_ = './_base_/shapes-cpu.py'
 
 model = dict(
@@ -55,7 +55,7 @@ model = dict(
                 act_cfg=dict(type='PReLU'))),
         return_intermediate=True),
     # temperature T of Eq. 8 on the key (image) PE; the paper tunes 10000 -> 20
-    positional_encoding=dict(num_feats=128, temperature=20, normalize=True),
+    positional_encoding=dict(num_feats=64, temperature=20, normalize=True),
     bbox_head=dict(
         type='DABDETRHead',
         num_classes=3,

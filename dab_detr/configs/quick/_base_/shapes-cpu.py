@@ -67,11 +67,11 @@ val_evaluator = dict(
 test_evaluator = val_evaluator
 
 # ---- tiny model parts shared by DETR, Conditional DETR and DAB-DETR quick configs
-# D = 256 as in the paper (mmdet 3.1's Conditional DETR decoder hard-codes a 128-feature sine
-# embedding, i.e. D = 256, and the three quick models share one width)
-embed_dims = 256
-num_heads = 8
-ffn_channels = 1024  # the paper's 2048 halved for CPU
+# D = 128 (the paper: 256); D = 256 trained slower and reached 1.1 AP instead of 2.5 in 12
+# epochs here. 2 x num_feats of the sine PE.
+embed_dims = 128
+num_heads = 4
+ffn_channels = 512
 tiny_backbone = dict(
     type='ResNet',
     depth=18,

@@ -382,8 +382,7 @@ def train(
         result.epoch_log.append(record)
         result.epochs_done = epoch + 1
         LOG.info(
-            "epoch "
-            + " ".join(
+            " ".join(
                 f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in record.items()
             )
         )

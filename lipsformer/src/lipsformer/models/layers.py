@@ -202,10 +202,12 @@ class DepthwiseConvBranch(nn.Module):
         self.alpha = make_residual_scale(residual, dim, alpha_init)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        y = self.dwconv(x.permute(0, 3, 1, 2))
-        if self.pwconv is not None:
-            y = self.pwconv(F.gelu(y))
-        return self.alpha(F.gelu(y).permute(0, 2, 3, 1))
+        # the NCHW view of an NHWC tensor is channels-last: oneDNN convolves it without a copy
+        y = self.dwconv(x.permute(0, 3, 1, 2)).permute(0, 2, 3, 1)
+        if self.pwconv is not None:  # a 1x1 conv is a Linear over channels (weight kept as conv)
+            w = self.pwconv.weight
+            y = F.linear(F.gelu(y), w.view(w.shape[0], -1), self.pwconv.bias)
+        return self.alpha(F.gelu(y))
 
 
 def spectral_norm_of(weight: torch.Tensor) -> torch.Tensor:

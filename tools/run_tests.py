@@ -18,7 +18,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 NO_TESTS_COLLECTED = 5  # pytest's exit code for an empty collection
-SUMMARY = re.compile(r"^=+ (.*\b(passed|failed|error|errors|skipped|no tests ran)\b.*) =+$")
+# pytest's closing line, with or without the `===` rule around it (`-q` drops the rule).
+SUMMARY = re.compile(r"^=*\s*(\d+ \w+.* in [\d.]+s\b.*?|no tests ran.*?)\s*=*$")
+COUNT = re.compile(r"(\d+) (passed|failed|skipped|errors?)\b")
 
 
 def run_suite(python: str, suite: str) -> tuple[int, str, float]:
@@ -52,12 +54,17 @@ def main(argv: list[str]) -> int:
 
     print("\n======== test summary")
     failed = False
+    totals = {"passed": 0, "failed": 0, "skipped": 0, "error": 0}
     for suite, code, summary, elapsed in results:
         verdict = "ok" if code == 0 else "FAILED"
         if code == NO_TESTS_COLLECTED:
             verdict = "FAILED (no tests collected)"
         failed |= code != 0
         print(f"{suite:18s} {verdict:28s} {summary}  [{elapsed:.0f} s]")
+        for number, kind in COUNT.findall(summary):
+            totals[kind.rstrip("s") if kind.startswith("error") else kind] += int(number)
+    failed_total = totals["failed"] + totals["error"]
+    print(f"total: {totals['passed']} passed, {failed_total} failed, {totals['skipped']} skipped")
     return 1 if failed else 0
 
 

@@ -40,7 +40,7 @@ def build_parser(prog: str = "train.py") -> argparse.ArgumentParser:
                    help="webdataset: samples per epoch (default: count the shards)")
     g.add_argument("--val-data", default=None, help="CSV for retrieval (and zero-shot labels)")
     g.add_argument("--zeroshot-classes", default=None,
-                   help='JSON {"classnames": [...], "templates": ["a {}.", ...]}')
+                   help='JSON {"classnames": [...], "templates": ["one {} in the top left.", ...]}')
     g.add_argument("--csv-separator", default=",")
     g.add_argument("--csv-img-key", default="filepath")
     g.add_argument("--csv-caption-key", default="caption")

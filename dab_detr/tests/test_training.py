@@ -78,6 +78,6 @@ def test_two_process_gloo_training(tmp_path, tiny_shapes):
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     logs = "".join(p.read_text() for p in work_dir.glob("*/*.log"))
     assert "Distributed launcher: pytorch" in logs and "Distributed training: True" in logs
-    assert "world_size: 2" in logs or "'world_size': 2" in logs or "World size: 2" in logs
-    # 8 images, batch 4 per process, 2 processes: one iteration per epoch
+    # mmengine logs no world size on CPU; the iteration count proves it: 8 images, batch 4 per
+    # process, 2 processes -> one iteration per epoch (one process would need two)
     assert torch.load(work_dir / "epoch_1.pth", map_location="cpu")["meta"]["iter"] == 1

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
 from pathlib import Path
 
 import torch
@@ -51,3 +52,10 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+    # After a clean destroy_process_group, torch 2.14.1's gloo backend still aborts now and then
+    # in a C++ destructor at interpreter exit ("terminate called without an active exception";
+    # measured: 3 of about 90 two-rank launches on a loaded 2-core machine, 0 of 50 with this exit).
+    # Every result is written and flushed by then, so skip the static destructors.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)

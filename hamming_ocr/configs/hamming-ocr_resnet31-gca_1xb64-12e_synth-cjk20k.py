@@ -1,7 +1,8 @@
 # Hamming OCR, the paper's Chinese setting at full model size: a rendered Chinese set with the
 # 20,000-character dictionary, every character eligible in the texts (the paper renders > 20k
 # characters with SynthText; our renderer stands in for it).
-#   run:      make train-hammingocr CONFIG=configs/hamming-ocr_resnet31-gca_1xb64-12e_synth-cjk20k.py
+#   run:      make train-hammingocr \
+#               CONFIG=configs/hamming-ocr_resnet31-gca_1xb64-12e_synth-cjk20k.py
 #             (renders 200k + 2k images under data/synth_cjk_full on first use)
 #   hardware: needs a GPU; not run by us. Paper numbers not available in an accessible form.
 _base_ = [

@@ -1,6 +1,7 @@
 # Hamming OCR, the paper's English setting: train on MJSynth + SynthText, test on the four public
 # benchmarks (IIIT5K, SVT, IC13, IC15 assumed; the paper's list is not available to us).
-#   run:      make train-hammingocr GPUS=4 CONFIG=configs/hamming-ocr_resnet31-gca_4xb512-12e_st-mj.py
+#   run:      make train-hammingocr GPUS=4 \
+#               CONFIG=configs/hamming-ocr_resnet31-gca_4xb512-12e_st-mj.py
 #             (data prepared with mmocr's dataset preparer under data/; schedule of mmocr MASTER)
 #   hardware: paper: GPUs (unknown count); not run by us -- we have neither the data nor GPUs
 #   expect:   paper numbers not available in an accessible form; mmocr MASTER (softmax) reports

@@ -20,7 +20,7 @@ CJK_DICT = DICTS / 'cjk_20000.txt'
 REAL_CROPS = PROJECT.parent.parent / 'shared' / 'data' / 'text_recognition'
 
 register_all_modules(init_default_scope=True)
-torch.set_num_threads(2)
+torch.set_num_threads(min(torch.get_num_threads(), 2))  # honours OMP_NUM_THREADS=1
 
 
 def make_dictionary(dict_file: str | Path) -> Dictionary:

@@ -4,6 +4,7 @@ and two gloo processes through torchrun."""
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 
@@ -34,8 +35,10 @@ def test_checkpoint_loads_with_weights_only(trained):
     assert 'decoder.classifier.codes' in checkpoint['state_dict']
 
 
-def test_resume_continues_from_checkpoint(trained, tiny_latin_root):
-    work_dir, _ = trained
+def test_resume_continues_from_checkpoint(trained, tiny_latin_root, tmp_path):
+    # resume in a copy: max_keep_ckpts=1 deletes iter_4.pth, which the other tests read
+    work_dir = tmp_path / 'work'
+    shutil.copytree(trained[0], work_dir)
     train = load_tool('train')
     options = [o for o in tiny_run_options(tiny_latin_root)
                if not o.startswith(('train_cfg.max_iters', 'train_cfg.val_interval'))]

@@ -18,8 +18,8 @@ from mmengine.runner import find_latest_checkpoint
 from hamming_ocr.runner_utils import (
     DEFAULT_CONFIG,
     build_runner,
-    configured_test_sets,
     configure_launcher,
+    configured_test_sets,
     default_work_dir,
     format_metrics,
     load_config,
@@ -45,9 +45,11 @@ def main(argv: list[str] | None = None) -> dict:
     cfg.work_dir = args.work_dir or default_work_dir(args.config)
     configure_launcher(cfg, args.launcher)
     checkpoint = args.checkpoint or find_latest_checkpoint(cfg.work_dir)
-    if checkpoint is None or not Path(checkpoint).is_file():
+    if checkpoint is None:
         raise FileNotFoundError(f'no checkpoint given and none found in {cfg.work_dir}; train '
                                 'first (tools/train.py) or pass --checkpoint')
+    if not Path(checkpoint).is_file():
+        raise FileNotFoundError(f'checkpoint {checkpoint} does not exist')
     cfg.load_from = checkpoint
 
     extra_sets, skipped = optional_test_sets(cfg)

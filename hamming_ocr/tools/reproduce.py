@@ -15,8 +15,12 @@ import argparse
 import time
 from pathlib import Path
 
-from hamming_ocr.experiments import (parameter_rows, parameter_table, replace_section,
-                                     train_and_evaluate)
+from hamming_ocr.experiments import (
+    parameter_rows,
+    parameter_table,
+    replace_section,
+    train_and_evaluate,
+)
 from hamming_ocr.runner_utils import CONFIG_DIR, PROJECT_ROOT, WORK_DIR_ROOT
 
 QUICK = CONFIG_DIR / 'quick'

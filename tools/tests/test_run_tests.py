@@ -16,7 +16,7 @@ import run_tests  # noqa: E402
 @pytest.mark.parametrize(
     ("line", "summary"),
     [
-        ("2 failed, 47 passed, 37 warnings in 40.74s", "2 failed, 47 passed, 37 warnings in 40.74s"),
+        ("2 failed, 47 passed, 1 warning in 40.74s", "2 failed, 47 passed, 1 warning in 40.74s"),
         ("===== 3 passed, 1 skipped in 1.20s =====", "3 passed, 1 skipped in 1.20s"),
         ("no tests ran in 0.01s", "no tests ran in 0.01s"),
         ("........ [100%]", None),
@@ -49,7 +49,8 @@ def test_total_line_adds_up_the_suites(tmp_path):
 def test_no_source_file_is_git_ignored():
     """A bare `data/` pattern once kept src/<pkg>/data/ out of git: every package file must be
     committable."""
-    sources = [str(p.relative_to(ROOT)) for p in ROOT.glob("*/src/**/*.py") if ".venv" not in p.parts]
+    sources = [str(p.relative_to(ROOT)) for p in ROOT.glob("*/src/**/*.py")
+               if ".venv" not in p.parts]
     ignored = subprocess.run(["git", "check-ignore", "--no-index", *sources], cwd=ROOT,
                              capture_output=True, text=True).stdout.split()
     assert not ignored, f"git ignores package sources: {ignored[:5]}"

@@ -20,8 +20,8 @@ from .runner_utils import (
     CONFIG_DIR,
     PROJECT_ROOT,
     build_runner,
-    configured_test_sets,
     configure_launcher,
+    configured_test_sets,
     load_config,
     optional_test_sets,
     set_max_iters,
@@ -137,8 +137,6 @@ def measure_inference(config: str, dict_file: str, batch_size: int, batches: int
     cfg = Config.fromfile(config)
     steps = {step['type']: step for step in cfg.test_pipeline}
     height, width = steps['RescaleToHeight']['height'], steps['PadToWidth']['width']
-    from mmengine.structures import LabelData
-    from mmocr.structures import TextRecogDataSample
 
     def batch() -> list:
         samples = []

@@ -90,9 +90,9 @@ class HammingClassifier(BaseModule):
         """
         signs = self.code_signs.to(logits.dtype)  # (V, K)
         hard = torch.where(logits >= 0, 1.0, -1.0).to(logits.dtype)
-        agreement = hard @ signs.T  # K - 2 * hamming, (..., V)
-        soft = (logits @ signs.T) / logits.abs().sum(-1, keepdim=True).clamp(min=1e-6)
-        index = (agreement + 0.5 * soft).argmax(dim=-1)
+        tie_break = 0.5 * logits / logits.abs().sum(-1, keepdim=True).clamp(min=1e-6)
+        # hard.c = K - 2 * hamming and the tie-break are both linear in c: one (..., V) product
+        index = ((hard + tie_break) @ signs.T).argmax(dim=-1)
         chosen = signs[index]
         score = F.logsigmoid(logits * chosen).mean(-1).exp()
         return index, score

@@ -6,7 +6,12 @@ layers differ only in the norm after each convolution. One epoch = forward + bac
 Adam step on the whole graph. The norm alone (forward + backward on the same features) is
 timed too. Both are printed as ratios to PyG ``BatchNorm`` measured in the same run.
 
+The default clock is the process CPU time: with one torch thread it equals the wall time on an
+idle machine, and unlike the wall time it does not count the time other jobs on a shared
+machine hold the core. ``--clock wall`` measures wall time (use it with ``--threads`` > 1).
+
     python tools/bench.py [--nodes 100000] [--graphs 100] [--channels 64] [--repeats 5]
+                          [--threads 1] [--clock cpu|wall]
 """
 
 from __future__ import annotations
@@ -97,13 +102,16 @@ def norm_forward_backward(norm, features, edge_index, batch, num_graphs, grad) -
     norm(features, edge_index, batch, num_graphs).backward(grad)
 
 
-def time_it(fn, repeats: int) -> float:
+CLOCKS = {"cpu": time.process_time, "wall": time.perf_counter}
+
+
+def time_it(fn, repeats: int, clock=time.process_time) -> float:
     fn()  # warm-up
     times = []
     for _ in range(repeats):
-        start = time.perf_counter()
+        start = clock()
         fn()
-        times.append(time.perf_counter() - start)
+        times.append(clock() - start)
     return statistics.median(times)
 
 
@@ -115,14 +123,17 @@ def main(argv: list[str] | None = None) -> list[dict]:
     parser.add_argument("--channels", type=int, default=64)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--threads", type=int, default=1, help="torch intra-op threads")
+    parser.add_argument("--clock", choices=list(CLOCKS), default="cpu",
+                        help="cpu: process CPU time (robust on a shared machine); wall: wall time")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
 
     x, edge_index, batch, y = synthetic_graph(args.nodes, args.graphs, args.degree,
                                               args.channels)
     print(f"graph: {x.size(0)} nodes, {edge_index.size(1)} directed edges, {args.graphs} graphs, "
-          f"{args.channels} channels; 3-layer GCN; {args.threads} thread(s); median of "
-          f"{args.repeats}")
+          f"{args.channels} channels; 3-layer GCN; {args.threads} thread(s); {args.clock} time, "
+          f"median of {args.repeats}")
+    clock = CLOCKS[args.clock]
     rows = []
     for name in NORMS:
         torch.manual_seed(0)
@@ -132,8 +143,8 @@ def main(argv: list[str] | None = None) -> list[dict]:
         norm = NormAdapter(name, args.channels)
         norm_only = partial(norm_forward_backward, norm, x.clone().requires_grad_(), edge_index,
                             batch, args.graphs, torch.randn_like(x))
-        rows.append({"norm": name, "epoch": time_it(epoch, args.repeats),
-                     "norm_only": time_it(norm_only, args.repeats)})
+        rows.append({"norm": name, "epoch": time_it(epoch, args.repeats, clock),
+                     "norm_only": time_it(norm_only, args.repeats, clock)})
     base = rows[0]
     print(f"{'norm':34s} {'epoch ms':>9s} {'x BatchNorm':>11s} {'norm fwd+bwd ms':>16s} "
           f"{'x BatchNorm':>11s}")

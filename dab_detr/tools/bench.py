@@ -18,6 +18,7 @@ from mmdet.registry import MODELS
 from mmdet.structures import DetDataSample
 from mmdet.utils import register_all_modules
 from mmengine.config import Config
+from mmengine.hub import get_config
 from mmengine.structures import InstanceData
 
 import dab_detr  # noqa: F401  (registers SwitchableDABDETR)
@@ -40,7 +41,8 @@ MODELS_BY_SCALE = {
 
 
 def build(config: str, device: torch.device) -> torch.nn.Module:
-    cfg = Config.fromfile(config)
+    # `mmdet::...` names a config inside the installed mmdet, which only get_config resolves
+    cfg = get_config(config) if "::" in config else Config.fromfile(config)
     model_cfg = copy.deepcopy(cfg.model)
     model_cfg.backbone.init_cfg = None  # timing only: no pretrained weights to fetch
     model = MODELS.build(model_cfg).to(device)

@@ -84,26 +84,33 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     parser.add_argument("--size", type=int, default=320, help="square input side in pixels")
     parser.add_argument("--batch-size", type=int, default=2)
     parser.add_argument("--warmup", type=int, default=2)
-    parser.add_argument("--iters", type=int, default=5)
+    parser.add_argument("--iters", type=int, default=10)
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     args = parser.parse_args(argv)
     register_all_modules()
     device = torch.device(args.device)
     torch.manual_seed(0)
 
-    per_image = {}
+    # All models are built first and their steps interleaved round by round, so that a change in
+    # machine load during the run hits every model alike instead of whichever is being timed.
+    models, batches = {}, {}
     for name, config in MODELS_BY_SCALE[args.scale].items():
-        model = build(config, device)
-        inputs, samples = batch(args.size, args.batch_size, device, model.bbox_head.num_classes)
-        for _ in range(args.warmup):
-            time_step(model, inputs, samples, device)
-        times = [time_step(model, inputs, samples, device) for _ in range(args.iters)]
-        per_image[name] = statistics.median(times) / args.batch_size
-        del model
+        models[name] = build(config, device)
+        batches[name] = batch(args.size, args.batch_size, device,
+                              models[name].bbox_head.num_classes)
+    times = {name: [] for name in models}
+    for round_index in range(args.warmup + args.iters):
+        for name, model in models.items():
+            seconds = time_step(model, *batches[name], device)
+            if round_index >= args.warmup:
+                times[name].append(seconds)
+    per_image = {name: statistics.median(values) / args.batch_size
+                 for name, values in times.items()}
 
     baseline = next(iter(per_image.values()))
     print(f"forward+backward, {args.scale} models, {args.batch_size}x3x{args.size}x{args.size}, "
-          f"{device.type}, median of {args.iters} after {args.warmup} warm-up steps")
+          f"{device.type}, median of {args.iters} interleaved rounds after {args.warmup} "
+          f"warm-up rounds")
     print(f"| model | s / image | ratio to {next(iter(per_image))} |")
     print("|---|---|---|")
     for name, seconds in per_image.items():

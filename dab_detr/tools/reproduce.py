@@ -112,8 +112,8 @@ def write_readme(readme: Path, block: str) -> None:
 
 def main(argv: list[str] | None = None) -> str:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--epochs", type=int, default=4,
-                        help="training budget of every run (7 runs x 4 epochs: ~12 min on 2 cores)")
+    parser.add_argument("--epochs", type=int, default=8,
+                        help="training budget of every run (6 runs x 8 epochs: ~16 min on 2 cores)")
     parser.add_argument("--val-interval", type=int, default=2, help="epochs between COCO evals")
     parser.add_argument("--work-dir", default=str(PACKAGE_ROOT / "work_dirs" / "reproduce"))
     parser.add_argument("--data-root", help="another dataset in the shapes layout")

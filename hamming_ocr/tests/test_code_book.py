@@ -133,3 +133,22 @@ def test_glyph_codes_are_locality_sensitive(latin_dictionary):
     look_alikes = [('O', '0'), ('l', 'I'), ('c', 'e'), (',', '.'), ('C', 'G')]
     mean_all = (codes[:90, None] != codes[None, :90]).sum(-1).float().sum() / (90 * 89)
     assert sum(distance(a, b) for a, b in look_alikes) / len(look_alikes) < 0.6 * mean_all
+
+
+@pytest.mark.parametrize('loss', ['bce', 'soft_hamming_ce'])
+def test_loss_prefers_the_target_code(latin_dictionary, loss):
+    """Both training losses are lower for bit logits pointing at the target's code."""
+    head = HammingClassifier(in_channels=8, dictionary=latin_dictionary,
+                             code_book=dict(type='LSHCodeBook', code_bits=32), loss=loss,
+                             label_smoothing=0.1 if loss == 'soft_hamming_ce' else 0.0)
+    targets = torch.tensor([[3, 17, 40]])
+    valid = torch.tensor([[True, True, False]])
+    right = head.encode(targets) * 4.0
+    wrong = head.encode(torch.tensor([[5, 9, 40]])) * 4.0
+    loss_right, loss_wrong = (sum(head.loss(x, targets, valid).values()) for x in (right, wrong))
+    assert torch.isfinite(loss_right) and float(loss_right) < float(loss_wrong)
+    # the invalid (padding) position does not count
+    wrong[0, 2] = -wrong[0, 2]
+    assert torch.allclose(sum(head.loss(wrong, targets, valid).values()), loss_wrong)
+    with pytest.raises(ValueError, match='loss must be'):
+        HammingClassifier(in_channels=8, dictionary=latin_dictionary, loss='mse')

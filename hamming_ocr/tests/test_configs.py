@@ -17,7 +17,7 @@ CONFIGS = sorted(p for p in (PROJECT / 'configs').rglob('*.py') if '_base_' not 
 
 def test_configs_exist():
     names = {p.name for p in CONFIGS}
-    assert 'hamming-ocr_mini-resnet-gca_1xb32-1500it_synth-latin.py' in names
+    assert 'hamming-ocr_mini-resnet_1xb32-2000it_synth-latin.py' in names
     assert len(CONFIGS) >= 11
 
 

@@ -88,14 +88,17 @@ def parameter_table(rows: list[dict]) -> str:
     return '\n'.join(lines)
 
 
-def train_and_evaluate(config: Path, work_dir: Path, max_iters: int | None = None) -> dict:
-    """Train a config (optionally with another iteration budget), then test on its test split
-    and its optional test sets; returns {'metrics': ..., 'train_s': ..., 'params': ...}."""
+def train_and_evaluate(config: Path, work_dir: Path, max_iters: int | None = None,
+                       batch_size: int | None = None) -> dict:
+    """Train a config (optionally with another iteration budget and batch size), then test on its
+    test split and its optional test sets; returns {'metrics': ..., 'train_s': ..., ...}."""
     cfg = load_config(config)
     cfg.work_dir = str(work_dir)
     configure_launcher(cfg, 'none')
     if max_iters is not None:
         set_max_iters(cfg, max_iters)
+    if batch_size is not None:
+        cfg.train_dataloader.batch_size = batch_size
     # validation is the same held-out split as the test below; run it once, at the end
     cfg.train_cfg.val_interval = cfg.train_cfg.max_iters + 1
     cfg.default_hooks.logger.interval = max(cfg.train_cfg.max_iters // 4, 1)

@@ -14,7 +14,7 @@ from mmengine.runner import Runner
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 CONFIG_DIR = PROJECT_ROOT / 'configs'
 WORK_DIR_ROOT = PROJECT_ROOT / 'work_dirs'
-DEFAULT_CONFIG = CONFIG_DIR / 'quick' / 'hamming-ocr_mini-resnet-gca_1xb32-1500it_synth-latin.py'
+DEFAULT_CONFIG = CONFIG_DIR / 'quick' / 'hamming-ocr_mini-resnet_1xb32-2000it_synth-latin.py'
 
 
 def _has_key(cfg: Config, dotted: str) -> bool:
@@ -73,12 +73,17 @@ def configure_launcher(cfg: Config, launcher: str) -> None:
 
 
 def set_max_iters(cfg: Config, max_iters: int) -> None:
-    """Shorten/lengthen an iteration-based schedule consistently (loop, LR decay, checkpoint)."""
+    """Shorten/lengthen an iteration-based schedule consistently (loop, LR decay, checkpoint).
+
+    Schedulers that ran to the old end (the decay) now run to the new one; the others (warm-up)
+    keep their length unless the new schedule is shorter.
+    """
+    old_iters = cfg.train_cfg.max_iters
     cfg.train_cfg.max_iters = max_iters
     cfg.train_cfg.val_interval = max_iters
     cfg.default_hooks.checkpoint.interval = max_iters
     for scheduler in cfg.param_scheduler:
-        if scheduler.get('end', 0) > max_iters:
+        if scheduler.get('end', old_iters) >= old_iters or scheduler.end > max_iters:
             scheduler.end = max_iters
         if scheduler.get('begin', 0) >= max_iters:
             scheduler.begin = 0

@@ -24,7 +24,8 @@ model = dict(
         feat_size=6 * 40,
         classifier=dict(
             type='HammingClassifier',
-            code_book=dict(type='LSHCodeBook', code_bits=code_bits, source='random', seed=0)),
+            code_book=dict(type='LSHCodeBook', code_bits=code_bits, source='random', seed=0),
+            loss='soft_hamming_ce'),  # our choice, as in the quick configs (README)
         embedding=dict(type='CodeEmbedding'),
         module_loss=dict(type='ClassifierModuleLoss'),
         postprocessor=dict(type='TokenIndexPostprocessor'),

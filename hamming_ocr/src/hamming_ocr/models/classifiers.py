@@ -47,13 +47,24 @@ class HammingClassifier(BaseModule):
         in_channels: decoder width d.
         dictionary: the mmocr ``Dictionary``; every entry (special tokens included) gets a code.
         code_book: config of the code generator (``LSHCodeBook``); K = ``code_book.code_bits``.
+        loss: training loss on the K bit logits (the paper's loss is not published):
+            ``'bce'``, bit-wise binary cross-entropy against the target code;
+            ``'soft_hamming_ce'``, cross-entropy over the soft Hamming similarities of the
+            predicted bit probabilities to all V codes (contrastive; no extra parameters).
+        label_smoothing: label smoothing of ``'soft_hamming_ce'``.
 
     The codes live in the bool buffer ``codes`` (V, K): saved with the model, never trained.
     """
 
     def __init__(self, in_channels: int, dictionary: Dictionary,
-                 code_book: dict | None = None, init_cfg=None) -> None:
+                 code_book: dict | None = None, loss: str = 'bce',
+                 label_smoothing: float = 0.0, init_cfg=None) -> None:
         super().__init__(init_cfg=init_cfg)
+        if loss not in ('bce', 'soft_hamming_ce'):
+            raise ValueError(f"HammingClassifier.loss must be 'bce' or 'soft_hamming_ce', got "
+                             f'{loss!r}')
+        self.loss_type = loss
+        self.label_smoothing = label_smoothing
         generator = TASK_UTILS.build(code_book or dict(type='LSHCodeBook'))
         self.register_buffer('codes', generator(dictionary.dict))
         self.code_bits = self.codes.shape[1]
@@ -74,11 +85,21 @@ class HammingClassifier(BaseModule):
 
     def loss(self, logits: torch.Tensor, targets: torch.Tensor,
              valid: torch.Tensor) -> dict[str, torch.Tensor]:
-        """Bit-wise binary cross-entropy against the target codes, mean over bits and tokens."""
-        target_bits = self.codes[targets].to(logits.dtype)
-        bce = F.binary_cross_entropy_with_logits(logits, target_bits, reduction='none').mean(-1)
-        valid = valid.to(bce.dtype)
-        return dict(loss_bits=(bce * valid).sum() / valid.sum().clamp(min=1))
+        """Mean over the valid target tokens of the configured loss (see the class docstring)."""
+        valid = valid.to(logits.dtype)
+        if self.loss_type == 'bce':
+            target_bits = self.codes[targets].to(logits.dtype)
+            per_token = F.binary_cross_entropy_with_logits(logits, target_bits,
+                                                           reduction='none').mean(-1)
+            name = 'loss_bits'
+        else:
+            # soft Hamming similarity sum_j p_j c_j + (1 - p_j)(1 - c_j) = K/2 + (p - 1/2).(2c - 1)
+            similarity = (logits.sigmoid() - 0.5) @ self.code_signs.to(logits.dtype).T
+            per_token = F.cross_entropy(similarity.flatten(0, -2), targets.flatten(),
+                                        reduction='none', label_smoothing=self.label_smoothing)
+            per_token = per_token.view(targets.shape)
+            name = 'loss_soft_hamming'
+        return {name: (per_token * valid).sum() / valid.sum().clamp(min=1)}
 
     def predict(self, logits: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Nearest code by Hamming distance, vectorised over all V codes.

@@ -2,11 +2,12 @@
 # and cosine decay, iteration based, one validation and one checkpoint at the end.
 _base_ = ['mmocr::textrecog/_base_/default_runtime.py']
 
-max_iters = 1500
+max_iters = 2000
 warmup_iters = 100
 
+# lr 2e-3: the schedule is short; the recognisers read words after ~1,500 iterations with it
 optim_wrapper = dict(
-    type='OptimWrapper', optimizer=dict(type='Adam', lr=1e-3), clip_grad=dict(max_norm=5.0))
+    type='OptimWrapper', optimizer=dict(type='Adam', lr=2e-3), clip_grad=dict(max_norm=5.0))
 train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters, val_interval=max_iters)
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')

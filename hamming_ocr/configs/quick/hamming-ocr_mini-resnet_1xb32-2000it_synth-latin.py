@@ -4,8 +4,8 @@
 #   expect:   see the README results table (word/char accuracy on the held-out rendered split,
 #             and on the 10 real crops of ../shared/data when present)
 _base_ = [
-    '../_base_/schedules/adam-cosine_1500it.py',
-    '../_base_/models/hamming-ocr_mini-resnet-gca.py',
+    '../_base_/schedules/adam-cosine_2000it.py',
+    '../_base_/models/hamming-ocr_mini-resnet.py',
     '../_base_/datasets/latin.py',
 ]
 

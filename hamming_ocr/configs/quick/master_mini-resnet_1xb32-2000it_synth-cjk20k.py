@@ -1,7 +1,8 @@
 # Softmax baseline for the CJK quick run: same backbone, mmocr's MASTER decoder, same schedule;
 # its classifier and token embedding each hold 20,003 x d parameters.
-#   run: python tools/train.py --config configs/quick/master_mini-resnet-gca_1xb32-1500it_synth-cjk20k.py
-_base_ = ['hamming-ocr_mini-resnet-gca_1xb32-1500it_synth-cjk20k.py']
+#   run: python tools/train.py \
+#          --config configs/quick/master_mini-resnet_1xb32-2000it_synth-cjk20k.py
+_base_ = ['hamming-ocr_mini-resnet_1xb32-2000it_synth-cjk20k.py']
 
 model = dict(
     type='MASTER',

@@ -1,9 +1,10 @@
 # Hamming OCR, CPU quick run on the embedded CJK set (20,000-character dictionary).
-#   run:      python tools/train.py --config configs/quick/hamming-ocr_mini-resnet-gca_1xb32-1500it_synth-cjk20k.py
+#   run:      python tools/train.py \
+#               --config configs/quick/hamming-ocr_mini-resnet_1xb32-2000it_synth-cjk20k.py
 #   hardware: 2 CPU cores; paper: GPUs, SynthText-rendered Chinese with > 20k characters
 _base_ = [
-    '../_base_/schedules/adam-cosine_1500it.py',
-    '../_base_/models/hamming-ocr_mini-resnet-gca.py',
+    '../_base_/schedules/adam-cosine_2000it.py',
+    '../_base_/models/hamming-ocr_mini-resnet.py',
     '../_base_/datasets/cjk.py',
 ]
 

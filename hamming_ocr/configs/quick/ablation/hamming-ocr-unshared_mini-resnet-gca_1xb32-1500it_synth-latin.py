@@ -1,5 +1,0 @@
-# Decoder ablation of the Latin quick run: Hamming head and code embedding, no FFN, 3 unshared layers.
-#   run: python tools/reproduce.py (section c), or tools/train.py --config <this file>
-_base_ = ['../hamming-ocr_mini-resnet-gca_1xb32-1500it_synth-latin.py']
-
-model = dict(decoder=dict(use_ffn=False, share_layers=False))

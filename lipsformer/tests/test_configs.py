@@ -74,3 +74,13 @@ def test_overrides_and_inheritance():
     assert cfg.optim.lr == 3e-4 and cfg.data.scale == (0.5, 1.0)
     assert cfg.model.kwargs == {"drop_path_rate": 0.2, "tau": 10}
     assert cfg.work_dir == "work_dirs/lipsformer_cswin_tiny_8xb128-100e_in1k"
+
+
+def test_exponent_floats_without_a_dot_are_floats_in_untyped_kwargs(tmp_path):
+    # YAML 1.1 reads `1e-6` as a string; model kwargs are not coerced by a dataclass field type
+    cfg = load_config(None, ["model.kwargs.qk_eps=1e-06", "model.kwargs.nu=2E+0"])
+    assert cfg.model.kwargs["qk_eps"] == 1e-6 and isinstance(cfg.model.kwargs["qk_eps"], float)
+    assert cfg.model.kwargs["nu"] == 2.0
+    config = tmp_path / "c.yaml"
+    config.write_text("model:\n  kwargs:\n    qk_eps: 1e-6\n    name_like: 12e\n")
+    assert load_config(config).model.kwargs == {"qk_eps": 1e-6, "name_like": "12e"}

@@ -7,11 +7,15 @@ with the ratio LipsFormer / baseline (the goal is <= 1.3x).
 
     python tools/bench.py                       # CPU: batch 8; GPU: batch 128 with AMP
     python tools/bench.py --models lipsformer_cswin_tiny --baseline swin_tiny_patch4_window7_224
+    python tools/bench.py --models lipsformer_swin_tiny lipsformer_swin_tiny:dwconv_branches=0
+
+A model is a timm name, optionally followed by ``:key=value,...`` model kwargs (Python literals).
 """
 
 from __future__ import annotations
 
 import argparse
+import ast
 import statistics
 import time
 
@@ -20,6 +24,22 @@ import torch
 
 import lipsformer  # noqa: F401  (registers the models)
 from lipsformer.complexity import count_macs, count_params
+
+
+def parse_model(spec: str) -> tuple[str, dict]:
+    """``name`` or ``name:key=value,key=value`` -> (timm name, create_model kwargs).
+
+    The options are parsed as the keyword arguments of a call, so values may be any Python
+    literal, tuples included (``depths=(2,2,6,2)``).
+    """
+    name, _, options = spec.partition(":")
+    try:
+        call = ast.parse(f"f({options})", mode="eval").body
+    except SyntaxError as err:
+        raise ValueError(f"model options of {spec!r} are not key=value,...: {err.msg}") from None
+    if call.args or any(kw.arg is None for kw in call.keywords):
+        raise ValueError(f"model options of {spec!r} must all be key=value")
+    return name, {kw.arg: ast.literal_eval(kw.value) for kw in call.keywords}
 
 
 def make_step(model: torch.nn.Module, device: torch.device, amp: bool):
@@ -49,7 +69,12 @@ def timed(step, images, targets, device: torch.device) -> float:
 
 def main(argv: list[str] | None = None) -> dict[str, float]:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--models", nargs="+", default=["lipsformer_swin_tiny"])
+    p.add_argument(
+        "--models",
+        nargs="+",
+        default=["lipsformer_swin_tiny", "lipsformer_swin_tiny:dwconv_branches=0"],
+        help="timm names, each optionally with :key=value,... model kwargs",
+    )
     p.add_argument("--baseline", default="swin_tiny_patch4_window7_224")
     p.add_argument("--img-size", type=int, default=224)
     p.add_argument("--batch-size", type=int, help="default: 8 on CPU, 128 on GPU")
@@ -71,9 +96,11 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
         torch.backends.cudnn.benchmark = True
     names = [args.baseline] + args.models
     torch.manual_seed(0)
-    models = {
-        n: timm.create_model(n, drop_path_rate=args.drop_path).to(device).train() for n in names
-    }
+    models = {}
+    for n in names:
+        name, kwargs = parse_model(n)
+        models[n] = timm.create_model(name, drop_path_rate=args.drop_path, **kwargs)
+        models[n] = models[n].to(device).train()
     images = torch.randn(batch, 3, args.img_size, args.img_size, device=device)
     targets = torch.randint(0, 1000, (batch,), device=device)
     steps = {n: make_step(m, device, amp) for n, m in models.items()}
@@ -96,6 +123,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     )
     base = statistics.median(times[args.baseline])
     result = {}
+    width = max(map(len, names))
     for n in names:
         med = statistics.median(times[n])
         model = models[n].cpu()
@@ -104,7 +132,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
         ratio = med / base
         result[n] = ratio
         print(
-            f"  {n:32s} {1000 * med:9.1f} ms/step  {batch / med:8.1f} img/s  {info}  "
+            f"  {n:{width}s} {1000 * med:9.1f} ms/step  {batch / med:8.1f} img/s  {info}  "
             f"ratio {ratio:.2f}x" + ("  (baseline)" if n == args.baseline else "")
         )
     return result

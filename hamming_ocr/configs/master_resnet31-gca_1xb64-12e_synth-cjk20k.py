@@ -2,12 +2,6 @@
 # classifier + token embedding hold 2 x 20,003 x 512 = 20.5 M parameters.
 #   run:      make train-hammingocr CONFIG=configs/master_resnet31-gca_1xb64-12e_synth-cjk20k.py
 #   hardware: needs a GPU; not run by us.
-_base_ = ['hamming-ocr_resnet31-gca_1xb64-12e_synth-cjk20k.py']
+_base_ = ['hamming-ocr_resnet31-gca_1xb64-12e_synth-cjk20k.py', '_base_/models/softmax-master.py']
 
-model = dict(
-    type='MASTER',
-    decoder=dict(
-        use_ffn=True,
-        share_layers=False,
-        classifier=dict(_delete_=True, type='SoftmaxClassifier'),
-        embedding=dict(type='LookupEmbedding')))
+model = _base_.softmax_master

@@ -3,12 +3,6 @@
 #   run:      make train-hammingocr GPUS=4 CONFIG=configs/master_resnet31-gca_4xb512-12e_st-mj.py
 #   hardware: not run by us; mmocr reports IIIT5K 0.9490 / SVT 0.8887 / IC13 0.9517 / IC15 0.7650
 #             for its MASTER config (which also trains on SynthAdd)
-_base_ = ['hamming-ocr_resnet31-gca_4xb512-12e_st-mj.py']
+_base_ = ['hamming-ocr_resnet31-gca_4xb512-12e_st-mj.py', '_base_/models/softmax-master.py']
 
-model = dict(
-    type='MASTER',
-    decoder=dict(
-        use_ffn=True,
-        share_layers=False,
-        classifier=dict(_delete_=True, type='SoftmaxClassifier'),
-        embedding=dict(type='LookupEmbedding')))
+model = _base_.softmax_master

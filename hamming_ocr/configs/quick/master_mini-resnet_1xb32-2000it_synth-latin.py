@@ -2,12 +2,9 @@
 # classifier, learned V x d token embedding, FFN, 3 unshared layers), the same schedule.
 #   run: python tools/train.py \
 #          --config configs/quick/master_mini-resnet_1xb32-2000it_synth-latin.py
-_base_ = ['hamming-ocr_mini-resnet_1xb32-2000it_synth-latin.py']
+_base_ = [
+    'hamming-ocr_mini-resnet_1xb32-2000it_synth-latin.py',
+    '../_base_/models/softmax-master.py',
+]
 
-model = dict(
-    type='MASTER',
-    decoder=dict(
-        use_ffn=True,
-        share_layers=False,
-        classifier=dict(_delete_=True, type='SoftmaxClassifier'),
-        embedding=dict(type='LookupEmbedding')))
+model = _base_.softmax_master
